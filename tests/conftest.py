@@ -1,0 +1,49 @@
+"""Shared fixtures: run the installed `unkey` as a subprocess, as users do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def unkey_bin() -> list[str]:
+    found = shutil.which("unkey", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "unkey_deploy"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """An environment with no ambient Unkey settings, CI markers or colour."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UNKEY_", "GITHUB_", "GITLAB_", "CI_"))}
+    env.pop("CI", None)
+    env["NO_COLOR"] = "1"
+    env["HOME"] = str(tmp_path / "home")
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env["UNKEY_CONFIG"] = str(tmp_path / "home" / ".unkey" / "config.toml")
+    return env
+
+
+@pytest.fixture
+def run_cli(cli_env: dict[str, str], tmp_path: Path):
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        merged = dict(cli_env)
+        merged.update(env or {})
+        return subprocess.run(
+            [*unkey_bin(), *args],
+            env=merged,
+            cwd=cwd or tmp_path,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run

@@ -1,0 +1,3 @@
+from unkey_deploy.cli.main import run
+
+run()

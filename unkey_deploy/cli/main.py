@@ -1,0 +1,103 @@
+"""The `unkey` entry point: builds the command tree and turns every error into one line and an exit code.
+
+Nothing else in the package calls sys.exit; Ctrl-C is handled here too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+try:  # typer >= 0.22 ships its own copy of click
+    from typer import _click as click  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older typer on top of click
+    import click  # type: ignore[no-redef]
+
+from unkey_deploy import __version__
+from unkey_deploy.errors import ExitCode, UnkeyError
+
+app = typer.Typer(
+    name="unkey",
+    help="Build and deploy applications to Unkey, from source or from a pre-built image.\n\n"
+    "Examples:\n\n"
+    "  unkey deploy ghcr.io/acme/api:v1.0.0 --project=acme --env=production\n\n"
+    "  unkey deploy --build --registry=ghcr.io/acme/api --project=acme\n\n"
+    "  unkey local serve   # a local control plane, no Unkey account needed",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"unkey {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass
+
+
+def _register() -> None:
+    from unkey_deploy.cli import api, auth, build, deploy, deployments, local, plan
+
+    for module in (deploy, build, plan, deployments, local, api, auth):
+        module.register(app)
+
+
+_register()
+
+
+def error(message: str, details: list[str] | None = None) -> None:
+    """Print an error as one line (plus indented detail lines) on stderr."""
+    from unkey_deploy.report import style_error
+
+    print(style_error(message), file=sys.stderr)
+    for line in details or []:
+        print(f"  {line}", file=sys.stderr)
+
+
+def run(argv: list[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    code: int = ExitCode.OK
+    try:
+        command.main(args=argv, prog_name="unkey", standalone_mode=False)
+    except UnkeyError as exc:
+        error(exc.message, exc.details)
+        code = exc.exit_code
+    except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        code = ExitCode.USAGE
+    except click.exceptions.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        error(f"{exc.format_message()}{hint}")
+        code = ExitCode.USAGE
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        code = exc.exit_code
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
+        error("interrupted")
+        code = ExitCode.INTERRUPTED
+    except click.exceptions.ClickException as exc:
+        error(exc.format_message())
+        code = exc.exit_code
+    except BrokenPipeError:
+        # stdout closed early (e.g. `unkey ... | head`): not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = ExitCode.OK
+    sys.stdout.flush()
+    raise SystemExit(int(code))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,104 @@
+"""One exception hierarchy; each error carries its exit code and a one-line message with its fix.
+
+Only the CLI entry point turns these into output and an exit status.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # the deployment failed, or the API refused the request
+    USAGE = 2
+    AUTH = 3  # authentication or permission
+    BUILD = 4
+    PUSH = 5
+    TIMEOUT = 6
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ready; 1 deployment failed or API refused the request; 2 usage error; "
+    "3 authentication or permission; 4 build failed; 5 push failed; 6 timed out; 130 interrupted."
+)
+
+
+class UnkeyError(Exception):
+    """Base error: `message` is one line saying what is wrong and how to fix it."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class UsageError(UnkeyError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class APIError(UnkeyError):
+    """The API answered with an error envelope (or could not be reached at all)."""
+
+    exit_code = ExitCode.FAILED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        error_type: str | None = None,
+        details: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.status = status
+        self.request_id = request_id
+        self.error_type = error_type
+
+
+class AuthError(APIError):
+    exit_code = ExitCode.AUTH
+
+
+class NotFoundError(APIError):
+    pass
+
+
+class RouteGoneError(APIError):
+    """The endpoint itself no longer exists (410, or a 404 whose type says the route is unknown)."""
+
+
+class TransientError(APIError):
+    """Connection errors, timeouts, 429 and 5xx: worth retrying."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class DeploymentFailed(UnkeyError):
+    exit_code = ExitCode.FAILED
+
+
+class BuildError(UnkeyError):
+    exit_code = ExitCode.BUILD
+
+
+class PushError(UnkeyError):
+    exit_code = ExitCode.PUSH
+
+
+class DeployTimeout(UnkeyError):
+    exit_code = ExitCode.TIMEOUT
+
+
+class Interrupted(UnkeyError):
+    exit_code = ExitCode.INTERRUPTED
