@@ -21,3 +21,38 @@ def color_enabled(stream: object = None) -> bool:
 def style_error(message: str) -> str:
     prefix = "\x1b[31merror:\x1b[0m" if color_enabled(sys.stderr) else "error:"
     return f"{prefix} {message}"
+
+
+class Reporter:
+    """What stages call to report progress. The base class ignores everything (quiet, for tests).
+
+    Implementations: report.plain (append-only lines), report.terminal (rich live display),
+    report.github (GitHub Actions commands on top of plain). Stages never print.
+    """
+
+    def info(self, message: str) -> None:
+        """A fact worth a line (e.g. "Deployment created: d_123")."""
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the command."""
+
+    def step_started(self, step_id: str, name: str) -> None:
+        """A build/push/deploy step began (e.g. a BuildKit step, a layer upload)."""
+
+    def step_log(self, step_id: str, line: str) -> None:
+        """A log line of a running step; shown in full only on failure or --verbose."""
+
+    def step_finished(self, step_id: str, *, ok: bool = True, cached: bool = False, detail: str = "") -> None:
+        """A step ended."""
+
+    def progress(self, task: str, done: int, total: int | None) -> None:
+        """Byte or item progress of a long task (layer pushes)."""
+
+    def status(self, status: str, message: str, elapsed: float) -> None:
+        """The deployment's status or current step changed (elapsed: seconds since creation)."""
+
+    def group(self, title: str) -> None:
+        """A collapsible section begins (GitHub Actions ::group::)."""
+
+    def end_group(self) -> None:
+        """The current collapsible section ends."""
