@@ -56,3 +56,21 @@ class Reporter:
 
     def end_group(self) -> None:
         """The current collapsible section ends."""
+
+
+def make_reporter(stream: object = None, *, verbose: bool = False) -> Reporter:
+    """A live display when `stream` is a terminal, plain lines otherwise."""
+    stream = stream or sys.stderr
+    if getattr(stream, "isatty", lambda: False)() and os.environ.get("TERM") != "dumb":
+        from unkey_deploy.report.terminal import TerminalReporter
+
+        return TerminalReporter(stream, verbose=verbose)  # type: ignore[arg-type]
+    from unkey_deploy.report.plain import PlainReporter
+
+    return PlainReporter(stream, verbose=verbose)  # type: ignore[arg-type]
+
+
+def close_reporter(reporter: Reporter) -> None:
+    close = getattr(reporter, "close", None)
+    if close:
+        close()

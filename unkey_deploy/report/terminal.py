@@ -1,0 +1,87 @@
+"""Live progress on a terminal: a rich spinner with the current status and elapsed time; finished
+steps are printed above it as they complete."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from unkey_deploy.report import Reporter, color_enabled
+from unkey_deploy.report.plain import _fmt_elapsed
+
+
+class TerminalReporter(Reporter):
+    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        self.stream = stream or sys.stderr
+        self.verbose = verbose
+        self.console = Console(file=self.stream, no_color=not color_enabled(self.stream), highlight=False)
+        self._spinner = Spinner("dots", text="")
+        self._live = Live(self._spinner, console=self.console, refresh_per_second=12, transient=True)
+        self._active = False
+        self._status = ""
+        self._message = ""
+        self._started = time.monotonic()
+        self._logs: dict[str, list[str]] = {}
+
+    # the live display starts lazily so plain lines before it stay in order
+    def _ensure_live(self) -> None:
+        if not self._active:
+            self._live.start()
+            self._active = True
+
+    def close(self) -> None:
+        if self._active:
+            self._live.stop()
+            self._active = False
+
+    def _print(self, text: str, style: str | None = None) -> None:
+        self.console.print(text, style=style, markup=False, highlight=False)
+
+    def _refresh(self, label: str) -> None:
+        self._ensure_live()
+        self._spinner.update(text=label)
+
+    def info(self, message: str) -> None:
+        self._print(message)
+
+    def warn(self, message: str) -> None:
+        self._print(f"warning: {message}", style="yellow")
+
+    def step_started(self, step_id: str, name: str) -> None:
+        self._logs[step_id] = []
+        self._refresh(name)
+
+    def step_log(self, step_id: str, line: str) -> None:
+        self._logs.setdefault(step_id, []).append(line)
+        if self.verbose:
+            self._print(f"    {line}", style="dim")
+
+    def step_finished(self, step_id: str, *, ok: bool = True, cached: bool = False, detail: str = "") -> None:
+        logs = self._logs.pop(step_id, [])
+        if ok:
+            suffix = " (cached)" if cached else (f" ({detail})" if detail else "")
+            self._print(f"  ✓ {step_id}{suffix}", style="green")
+            return
+        self._print(f"  ✗ {step_id}: {detail}", style="red")
+        for line in logs[-20:]:
+            self._print(f"    {line}", style="dim")
+
+    def progress(self, task: str, done: int, total: int | None) -> None:
+        pct = f" {done * 100 // total}%" if total else ""
+        self._refresh(f"{task}{pct}")
+
+    def status(self, status: str, message: str, elapsed: float) -> None:
+        if self._status and (status != self._status or message != self._message):
+            done = f"  ✓ {self._status.title()}" + (f": {self._message}" if self._message else "")
+            self._print(done, style="green")
+        self._status, self._message = status, message
+        label = f"{status.title()}" + (f": {message}" if message else "") + f"  [{_fmt_elapsed(elapsed)}]"
+        self._refresh(label)
+
+    def group(self, title: str) -> None:
+        self._print(title, style="bold")
