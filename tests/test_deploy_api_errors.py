@@ -130,8 +130,9 @@ def test_create_is_not_retried_after_a_server_error(run_cli, api):
 
 
 def test_429_on_create_is_retried_honouring_retry_after(run_cli, api):
-    api.on("deploy.createDeployment", (429, error(429, "slow down", kind="user/too_many_requests/workspace_rate_limited"),
-                                       {"Retry-After": "0"}), (201, envelope({"deploymentId": "d_1"}), {}))
+    limited = error(429, "slow down", kind="user/too_many_requests/workspace_rate_limited")
+    created = (201, envelope({"deploymentId": "d_1"}), {})
+    api.on("deploy.createDeployment", (429, limited, {"Retry-After": "0"}), created)
     api.on("deploy.getDeployment", ready("d_1"))
     result = deploy(run_cli, api)
     assert result.returncode == 0, result.stderr
