@@ -1,9 +1,327 @@
-"""`unkey api` commands."""
+"""`unkey api` commands: direct calls to Unkey's API, one command per operation.
+
+Every command takes the global flags --root-key, --api-url, --config and --output, checks its body
+locally against the API's request schema, then prints `req_xxx (took 45ms)` and the data, or with
+--output=json the whole response envelope.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
 import typer
+
+from unkey_deploy.cli import api_flags
+from unkey_deploy.errors import TransientError, UsageError
+
+RootKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--root-key",
+        envvar="UNKEY_ROOT_KEY",
+        metavar="KEY",
+        show_default=False,
+        help="Root key (default: UNKEY_ROOT_KEY, then root_key in the config file).",
+    ),
+]
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        envvar="UNKEY_API_BASE_URL",
+        metavar="URL",
+        show_default=False,
+        help="API base URL (default: api_url in the config file, then https://api.unkey.com).",
+    ),
+]
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        envvar="UNKEY_CONFIG",
+        metavar="PATH",
+        show_default=False,
+        help="Config file (default: ~/.unkey/config.toml).",
+    ),
+]
+OutputOption = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        metavar="FORMAT",
+        help="json prints the full response envelope {meta, data} for piping; "
+        "text (the default) prints the request ID, latency and data.",
+    ),
+]
+OUTPUT_FORMATS = ("text", "json")
+
+api_app = typer.Typer(
+    name="api",
+    help="Call Unkey's API directly: one command per operation.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=set --value=1000\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --enabled=false\n"
+    "  unkey api identities update-identity --identity=user_123 --meta-json='{}'",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(
+    name="keys",
+    help="Update API keys: credits, name, metadata, expiry, rate limits, roles and permissions.\n\n"
+    "Example:\n\n  unkey api keys update-key --key-id=key_1234abcd --enabled=false",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+identities_app = typer.Typer(
+    name="identities",
+    help="Update identities: metadata and the rate limits shared by their keys.\n\n"
+    "Example:\n\n  unkey api identities update-identity --identity=user_123 --ratelimits-json='[]'",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+api_app.add_typer(keys_app)
+api_app.add_typer(identities_app)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(api_app)
+
+
+@keys_app.command(
+    "update-credits",
+    help="Set, increment or decrement a key's remaining credits.\n\n"
+    "set without --value makes the key unlimited (this also clears its refill settings); "
+    "set --value=0 leaves it with zero credits. increment and decrement need --value; "
+    "a decrement below zero stops at zero.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=set --value=1000\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=increment --value=500\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=decrement --value=100\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=set   # unlimited\n"
+    "  unkey api keys update-credits --key-id=key_1234abcd --operation=set --value=1000 --output=json",
+)
+def update_credits(
+    key_id: Annotated[str, typer.Option("--key-id", metavar="ID", help="The key's ID (key_...).")],
+    operation: Annotated[
+        str, typer.Option("--operation", metavar="OP", help="set, increment or decrement.")
+    ],
+    value: Annotated[
+        str | None,
+        typer.Option("--value", metavar="N", show_default=False,
+                     help="Credits (a non-negative integer); omit with set for unlimited."),
+    ] = None,
+    root_key: RootKeyOption = None,
+    api_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = "text",
+) -> None:
+    from unkey_deploy.api import keys
+
+    output = _output_format(output)
+    op = api_flags.credits_operation(operation)
+    amount = api_flags.non_negative_int("--value", value) if value is not None else None
+    if op != "set" and amount is None:
+        raise UsageError(f"--value is required with --operation={op}: pass the number of credits")
+    body = api_flags.build(lambda: keys.credits_body(key_id, op, amount), api_flags.CREDITS_FLAGS)
+    _send(lambda client: keys.update_credits(client, body), root_key, api_url, config, output)
+
+
+@keys_app.command(
+    "update-key",
+    help="Change a key's settings; a flag left out leaves that setting unchanged.\n\n"
+    "Clear a setting by sending null: --meta-json=null, --credits-json=null (unlimited), or "
+    "--clear=FIELD for name, external-id, expires, meta or credits (repeat or comma-separate). "
+    "Empty lists remove everything: --ratelimits-json='[]', --roles='', --permissions=''. "
+    "--roles and --permissions replace the current lists. Rate limit entries need name (3+ "
+    "characters), limit (>= 1) and duration (ms, >= 1000); autoApply defaults to false.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --name='Updated Key Name'\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --enabled=false\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --external-id=user_5678 --roles=api_admin,billing_reader\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --meta-json='{\"plan\":\"enterprise\",\"team\":\"acme\"}'\n"
+    "  unkey api keys update-key --key-id=key_1234abcd "
+    "--credits-json='{\"remaining\":5000,\"refill\":{\"interval\":\"monthly\",\"amount\":5000}}'\n"
+    "  unkey api keys update-key --key-id=key_1234abcd "
+    "--ratelimits-json='[{\"name\":\"requests\",\"limit\":500,\"duration\":60000,\"autoApply\":true}]'\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --expires=2030-01-01T00:00:00Z\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --clear=expires,external-id\n"
+    "  unkey api keys update-key --key-id=key_1234abcd --name='Scripted Update' --output=json",
+)
+def update_key(
+    key_id: Annotated[str, typer.Option("--key-id", metavar="ID", help="The key's ID (key_...).")],
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", show_default=False, help="Display name.")
+    ] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option("--external-id", metavar="ID", show_default=False,
+                     help="Your user or entity ID; links the key to that identity (created if missing)."),
+    ] = None,
+    meta_json: Annotated[
+        str | None,
+        typer.Option("--meta-json", metavar="JSON", show_default=False,
+                     help="Metadata object, replacing the current one; null removes it."),
+    ] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", metavar="TIME", show_default=False,
+                     help="Expiry as Unix milliseconds or ISO-8601 (UTC unless it has an offset)."),
+    ] = None,
+    credits_json: Annotated[
+        str | None,
+        typer.Option("--credits-json", metavar="JSON", show_default=False,
+                     help='Credits, e.g. {"remaining":100,"refill":{"interval":"daily","amount":100}}; '
+                     "null makes the key unlimited."),
+    ] = None,
+    ratelimits_json: Annotated[
+        str | None,
+        typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
+                     help="Array of rate limits replacing the current ones; [] removes them all."),
+    ] = None,
+    enabled: Annotated[
+        str | None,
+        typer.Option("--enabled", metavar="BOOL", show_default=False,
+                     help="true or false; false makes every verification fail with DISABLED."),
+    ] = None,
+    roles: Annotated[
+        str | None,
+        typer.Option("--roles", metavar="A,B", show_default=False,
+                     help="Comma-separated role names, replacing the current roles."),
+    ] = None,
+    permissions: Annotated[
+        str | None,
+        typer.Option("--permissions", metavar="X,Y", show_default=False,
+                     help="Comma-separated permission names, replacing the current direct permissions."),
+    ] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option("--clear", metavar="FIELD", show_default=False,
+                     help="Send null for name, external-id, expires, meta or credits."),
+    ] = None,
+    root_key: RootKeyOption = None,
+    api_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = "text",
+) -> None:
+    from unkey_deploy.api import keys
+
+    output = _output_format(output)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if external_id is not None:
+        changes["externalId"] = external_id
+    if meta_json is not None:
+        changes["meta"] = api_flags.json_value("--meta-json", meta_json)
+    if expires is not None:
+        changes["expires"] = api_flags.expires_ms(expires, warn=_warn)
+    if credits_json is not None:
+        changes["credits"] = api_flags.json_value("--credits-json", credits_json)
+    if ratelimits_json is not None:
+        changes["ratelimits"] = api_flags.ratelimits("--ratelimits-json", ratelimits_json)
+    if enabled is not None:
+        changes["enabled"] = api_flags.boolean("--enabled", enabled)
+    if roles is not None:
+        changes["roles"] = api_flags.name_list("--roles", roles)
+    if permissions is not None:
+        changes["permissions"] = api_flags.name_list("--permissions", permissions)
+    for field in api_flags.cleared_fields(clear or [], changes):
+        changes[field] = None
+    body = api_flags.build(lambda: keys.update_key_body(key_id, changes), api_flags.UPDATE_KEY_FLAGS)
+    if body.keys() == {"keyId"}:
+        raise UsageError("nothing to update: pass at least one of --name, --external-id, --meta-json, "
+                         "--expires, --credits-json, --ratelimits-json, --enabled, --roles, --permissions, --clear")
+    _send(lambda client: keys.update_key(client, body), root_key, api_url, config, output)
+
+
+@identities_app.command(
+    "update-identity",
+    help="Replace an identity's metadata and/or rate limits; a flag left out leaves that part unchanged.\n\n"
+    "--meta-json='{}' clears the metadata and --ratelimits-json='[]' removes every rate limit. Rate "
+    "limit entries need name (3+ characters), limit (>= 1) and duration (ms, >= 1000); autoApply "
+    "defaults to false.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  unkey api identities update-identity --identity=user_123 "
+    "--meta-json='{\"plan\":\"premium\",\"name\":\"Alice Smith\"}'\n"
+    "  unkey api identities update-identity --identity=user_123 "
+    "--ratelimits-json='[{\"name\":\"requests\",\"limit\":1000,\"duration\":3600000,\"autoApply\":true}]'\n"
+    "  unkey api identities update-identity --identity=user_123 --meta-json='{}' --ratelimits-json='[]'\n"
+    "  unkey api identities update-identity --identity=user_123 --meta-json='{\"plan\":\"enterprise\"}' "
+    "--output=json",
+)
+def update_identity(
+    identity: Annotated[
+        str, typer.Option("--identity", metavar="ID", help="The identity's externalId or its ID (id_...).")
+    ],
+    meta_json: Annotated[
+        str | None,
+        typer.Option("--meta-json", metavar="JSON", show_default=False,
+                     help="Metadata object replacing the current one; {} clears it."),
+    ] = None,
+    ratelimits_json: Annotated[
+        str | None,
+        typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
+                     help="Array of rate limits replacing the current ones; [] removes them all."),
+    ] = None,
+    root_key: RootKeyOption = None,
+    api_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = "text",
+) -> None:
+    from unkey_deploy.api import identities
+
+    output = _output_format(output)
+    changes: dict[str, Any] = {}
+    if meta_json is not None:
+        changes["meta"] = api_flags.json_value(
+            "--meta-json", meta_json, null_hint="pass --meta-json='{}' to clear the metadata"
+        )
+    if ratelimits_json is not None:
+        changes["ratelimits"] = api_flags.ratelimits("--ratelimits-json", ratelimits_json)
+    body = api_flags.build(
+        lambda: identities.update_identity_body(identity, changes), api_flags.UPDATE_IDENTITY_FLAGS
+    )
+    if body.keys() == {"identity"}:
+        raise UsageError("nothing to update: pass --meta-json and/or --ratelimits-json")
+    _send(lambda client: identities.update_identity(client, body), root_key, api_url, config, output)
+
+
+def _output_format(value: str) -> str:
+    if value not in OUTPUT_FORMATS:
+        raise UsageError(f"--output must be json or text, got {value!r}")
+    return value
+
+
+def _send(
+    request: Callable[[Any], Any], root_key: str | None, api_url: str | None, config: str | None, output: str
+) -> None:
+    """Resolve credentials and URL (flag > environment > config file), call, print the result."""
+    from unkey_deploy.api import Client
+    from unkey_deploy.config import resolve_api_url, resolve_root_key
+
+    credentials = resolve_root_key(root_key, config)
+    assert credentials is not None
+    url = resolve_api_url(api_url, config)
+    with Client(url, credentials.root_key, on_retry=_warn_retry) as client:
+        response = request(client)
+    if output == "json":
+        print(json.dumps(response.envelope, indent=2, ensure_ascii=False))
+    else:
+        print(f"{response.request_id or 'no request ID'} (took {response.elapsed_ms}ms)")
+        print()
+        print(json.dumps(response.data, indent=2, ensure_ascii=False))
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _warn_retry(error: TransientError, wait: float) -> None:
+    _warn(f"{error.message}; retrying in {wait:.1f}s")
