@@ -1,9 +1,123 @@
-"""`unkey local` commands."""
+"""`unkey local`: run and inspect the local control plane (Unkey's API on 127.0.0.1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from unkey_deploy.errors import UsageError
+
+local_app = typer.Typer(
+    name="local",
+    help="A local control plane that speaks Unkey's API, so deploys work without an Unkey account.\n\n"
+    "Examples:\n\n"
+    "  unkey local serve                       # http://127.0.0.1:7070, docker when available\n\n"
+    "  unkey local serve --runtime simulate --port 0 --allow-any-key\n\n"
+    "  unkey local ps\n\n"
+    "  unkey local down",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@local_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(7070, help="Port to listen on; 0 picks a free one."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", envvar="UNKEY_LOCAL_DATA_DIR", help="Where state.db and root_key live [~/.unkey/local]."
+    ),
+    runtime: str = typer.Option(
+        "auto", help="docker (run images on the local engine), simulate (run nothing), or auto."
+    ),
+    root_key: str | None = typer.Option(
+        None, "--root-key", envvar="UNKEY_LOCAL_ROOT_KEY",
+        help="The root key clients must send; by default one is generated and stored in the data dir.",
+    ),
+    allow_any_key: bool = typer.Option(False, "--allow-any-key", help="Accept any non-empty root key."),
+    health_timeout: float = typer.Option(
+        60.0, "--health-timeout", help="docker: seconds a container gets to answer HTTP before it fails."
+    ),
+    step_delay: float = typer.Option(0.3, "--step-delay", help="simulate: seconds spent in each status."),
+    ready_after: str | None = typer.Option(
+        None, "--ready-after",
+        help="simulate: seconds from creation to READY, fixed (5) or random in a range (2-20); "
+        "overrides --step-delay.",
+    ),
+    steps: str = typer.Option(
+        "deploying,network", "--steps",
+        help="simulate: statuses walked between PENDING and READY, comma separated; 'none' jumps straight "
+        "to READY.",
+    ),
+    fail_images: str = typer.Option(
+        "*fail*", "--fail-images", help="simulate: images matching this glob end FAILED ('' for none)."
+    ),
+    projects: str | None = typer.Option(
+        None, "--projects",
+        help="Only these projects exist (comma separated); others get 404. By default projects are "
+        "created on first use.",
+    ),
+    debug_timestamps: bool = typer.Option(
+        False, "--debug-timestamps",
+        help="Add readyAt (ms) to getDeployment responses, for latency benchmarks (not in Unkey's API).",
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
+) -> None:
+    """Serve Unkey's deploy and deployments API on 127.0.0.1 with state in SQLite.
+
+    The first line printed on stdout is the URL; a generated root key is printed on the second.
+    SIGTERM or Ctrl-C stop it.
+
+    Examples:
+
+      unkey local serve
+
+      unkey local serve --runtime simulate --port 0 --ready-after 2-20 --steps none
+
+      UNKEY_LOCAL_URL=http://127.0.0.1:7070 unkey deploy IMAGE --project acme --local
+    """
+    from unkey_deploy.local.endpoint import default_data_dir
+    from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, parse_seconds_range
+    from unkey_deploy.local.serve import ServeOptions
+    from unkey_deploy.local.serve import serve as run_server
+
+    if runtime not in ("auto", "docker", "simulate"):
+        raise UsageError(f"--runtime must be docker, simulate or auto, not {runtime!r}")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+    if root_key is not None and not root_key.strip():
+        raise UsageError("--root-key is empty: pass a key or leave it out to use the generated one")
+    walked = tuple(s.strip().lower() for s in steps.split(",") if s.strip() and s.strip().lower() != "none")
+    unknown = [s for s in walked if s not in (*INTERMEDIATE_STEPS, "starting", "building", "finalizing")]
+    if unknown:
+        raise UsageError(f"--steps: unknown status {unknown[0]!r}; use e.g. deploying,network or none")
+    window = None
+    if ready_after:
+        try:
+            window = parse_seconds_range(ready_after)
+        except ValueError as exc:
+            raise UsageError(f"--ready-after: {exc}") from None
+    project_set = frozenset(p.strip() for p in projects.split(",") if p.strip()) if projects else None
+    run_server(
+        ServeOptions(
+            data_dir=(data_dir or default_data_dir()).expanduser(),
+            host=host,
+            port=port,
+            runtime=runtime,
+            root_key=root_key.strip() if root_key else None,
+            allow_any_key=allow_any_key,
+            health_timeout=health_timeout,
+            step_delay=step_delay,
+            ready_after=window,
+            steps=walked,
+            fail_images=fail_images,
+            projects=project_set,
+            debug_timestamps=debug_timestamps,
+            verbose=verbose,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(local_app)

@@ -1,0 +1,310 @@
+"""`deploy.*` (internal, upper-case statuses) and `deployments.*` (public) over the local store.
+
+Each handler takes the parsed JSON body and returns (HTTP status, response body without `meta`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from unkey_deploy.local import problems
+from unkey_deploy.local.lifecycle import Controller, available_actions, refusal
+from unkey_deploy.local.problems import ValidationIssue
+from unkey_deploy.local.store import Deployment, Step
+from unkey_deploy.local.validation import IDENTIFIER, Schema, check
+
+RUNTIME = {
+    "vCpus": 0.25,
+    "memoryMib": 256,
+    "storageMib": 0,
+    "port": 8080,
+    "command": [],
+    "shutdownSignal": "SIGTERM",
+    "upstreamProtocol": "http1",
+}
+STATUSES = [
+    "pending", "starting", "building", "deploying", "network", "finalizing", "ready", "failed", "skipped",
+    "awaiting_approval", "stopped", "superseded", "cancelled",
+]
+_NON_EMPTY = {"type": "string", "minLength": 1}
+_DEPLOYMENT_ID = {"type": "string", "minLength": 1, "pattern": r"^d_[a-zA-Z0-9]+$",
+                  "fix": "use the deploymentId createDeployment returned, e.g. d_abc123"}
+
+LEGACY_CREATE: Schema = {
+    "type": "object",
+    "required": ["project", "app", "branch", "environmentSlug", "dockerImage"],
+    "properties": {
+        "project": _NON_EMPTY,
+        "app": _NON_EMPTY,
+        "keyspaceId": {"type": "string"},
+        "branch": _NON_EMPTY,
+        "environmentSlug": _NON_EMPTY,
+        "dockerImage": _NON_EMPTY,
+        "gitCommit": {
+            "type": "object",
+            "properties": {
+                "commitSha": {"type": "string"},
+                "commitMessage": {"type": "string"},
+                "authorHandle": {"type": "string"},
+                "authorAvatarUrl": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
+        },
+    },
+}
+LEGACY_GET: Schema = {"type": "object", "required": ["deploymentId"], "properties": {"deploymentId": _DEPLOYMENT_ID}}
+CREATE: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "additionalProperties": False,
+    "oneOfRequired": [["image", "git", "deployment"]],
+    "properties": {
+        "project": IDENTIFIER,
+        "app": IDENTIFIER,
+        "environment": IDENTIFIER,
+        "git": {
+            "type": "object",
+            "properties": {
+                "branch": {"type": "string", "maxLength": 256},
+                "commitSha": {"type": "string", "maxLength": 40},
+                "repository": {"type": "string", "maxLength": 256, "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"},
+            },
+        },
+        "image": {
+            "type": "object",
+            "required": ["dockerImage"],
+            "properties": {"dockerImage": {"type": "string", "minLength": 1, "pattern": r"\S"}},
+        },
+        "deployment": {"type": "object", "required": ["deploymentId"], "properties": {"deploymentId": IDENTIFIER}},
+    },
+}
+BY_ID: Schema = {
+    "type": "object",
+    "required": ["deploymentId"],
+    "additionalProperties": False,
+    "properties": {"deploymentId": IDENTIFIER},
+}
+LIST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "project": IDENTIFIER,
+        "app": IDENTIFIER,
+        "environment": IDENTIFIER,
+        "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": STATUSES}},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "fix": "use a limit from 1 to 100"},
+        "cursor": {"type": "string"},
+    },
+}
+
+
+@dataclass
+class Context:
+    controller: Controller
+    projects: frozenset[str] | None = None  # None: projects are created on first use
+    debug_timestamps: bool = False
+
+
+# deploy.* (internal)
+
+
+def legacy_create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, LEGACY_CREATE)
+    _require_project(ctx, body["project"])
+    commit = body.get("gitCommit") or None
+    deployment = ctx.controller.store.create_deployment(
+        project=body["project"],
+        app=body["app"],
+        environment=body["environmentSlug"],
+        image=body["dockerImage"],
+        branch=body["branch"],
+        commit_sha=(commit or {}).get("commitSha") or None,
+        git_commit=commit,
+        keyspace_id=body.get("keyspaceId"),
+    )
+    ctx.controller.submit(deployment)
+    return 201, {"data": {"deploymentId": deployment.id}}
+
+
+def legacy_get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, LEGACY_GET)
+    deployment = _find(ctx, body["deploymentId"])
+    data: dict[str, Any] = {
+        "id": deployment.id,
+        "status": deployment.status.upper(),
+        "hostnames": deployment.hostnames,
+        "steps": [_legacy_step(step) for step in ctx.controller.store.steps(deployment.id)],
+    }
+    if deployment.status == "failed" and deployment.error_message:
+        data["errorMessage"] = deployment.error_message
+    _add_debug(ctx, deployment, data)
+    return 200, {"data": data}
+
+
+def _legacy_step(step: Step) -> dict[str, Any]:
+    item: dict[str, Any] = {"status": step.status, "message": step.message, "createdAt": step.created_at}
+    if step.error_message:
+        item["errorMessage"] = step.error_message
+    return item
+
+
+# deployments.* (public)
+
+
+def create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, CREATE)
+    _require_project(ctx, body["project"])
+    if "git" in body:
+        raise problems.precondition_failed(
+            f"App {body['app']} has no GitHub repository connected; the local control plane deploys "
+            "images only: send the `image` source instead."
+        )
+    image, branch, commit_sha, git_commit = body.get("image", {}).get("dockerImage"), None, None, None
+    if "deployment" in body:
+        source = _find(ctx, body["deployment"]["deploymentId"])
+        if (source.project, source.app) != (body["project"], body["app"]):
+            raise problems.invalid_input(
+                [ValidationIssue("body.deployment.deploymentId",
+                                 f"belongs to {source.project}/{source.app}, not {body['project']}/{body['app']}",
+                                 "re-run a deployment of the same project and app")]
+            )
+        image, branch, commit_sha, git_commit = source.image, source.branch, source.commit_sha, source.git_commit
+    deployment = ctx.controller.store.create_deployment(
+        project=body["project"],
+        app=body["app"],
+        environment=body["environment"],
+        image=image,
+        branch=branch,
+        commit_sha=commit_sha,
+        git_commit=git_commit,
+    )
+    ctx.controller.submit(deployment)
+    return 201, {"data": {"deploymentId": deployment.id}}
+
+
+def get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, BY_ID)
+    return 200, {"data": deployment_json(ctx, _find(ctx, body["deploymentId"]))}
+
+
+def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, LIST)
+    issues = []
+    if "app" in body and "project" not in body:
+        issues.append(ValidationIssue("body.app", "the app filter requires project", "add `project`"))
+    if "environment" in body and not ("project" in body and "app" in body):
+        issues.append(ValidationIssue("body.environment", "the environment filter requires project and app",
+                                      "add `project` and `app`"))
+    if issues:
+        raise problems.invalid_input(issues, "Filters nest: app requires project, environment requires both.")
+    if "project" in body:
+        _require_project(ctx, body["project"])
+    before = _decode_cursor(body["cursor"]) if "cursor" in body else None
+    limit = body.get("limit", 100)
+    rows = ctx.controller.store.list_deployments(
+        project=body.get("project"),
+        app=body.get("app"),
+        environment=body.get("environment"),
+        statuses=body.get("status") or None,
+        before_seq=before,
+        limit=limit + 1,
+    )
+    page, more = rows[:limit], len(rows) > limit
+    pagination: dict[str, Any] = {"hasMore": more}
+    if more:
+        pagination["cursor"] = _encode_cursor(page[-1].seq)
+    return 200, {"data": [deployment_json(ctx, d) for d in page], "pagination": pagination}
+
+
+def action(name: str):  # type: ignore[no-untyped-def]
+    def handle(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        check(body, BY_ID)
+        deployment = _find(ctx, body["deploymentId"])
+        reason = refusal(name, deployment, ctx.controller.store.app_state(deployment.project, deployment.app))
+        if reason:
+            raise problems.precondition_failed(reason[0].upper() + reason[1:] + ".")
+        ctx.controller.apply(name, deployment)
+        return 202, {"data": {}}
+
+    handle.__name__ = f"{name}_deployment"
+    return handle
+
+
+def deployment_json(ctx: Context, deployment: Deployment) -> dict[str, Any]:
+    state = ctx.controller.store.app_state(deployment.project, deployment.app)
+    data: dict[str, Any] = {
+        "id": deployment.id,
+        "status": deployment.status,
+        "isCurrent": deployment.is_production and state.current_deployment_id == deployment.id,
+        "environment": deployment.environment,
+        "app": deployment.app,
+        "project": deployment.project,
+    }
+    data["docker"] = {"image": deployment.image}  # every local deployment is image-sourced
+    data["availableActions"] = available_actions(deployment, state)
+    data["regions"] = ["local"]
+    if deployment.status == "failed":
+        data["error"] = {
+            "code": "unknown",
+            "step": deployment.error_step or "deploying",
+            "message": deployment.error_message or "the deployment failed",
+        }
+    data["domains"] = deployment.hostnames
+    data["runtime"] = dict(RUNTIME)
+    data["createdAt"] = deployment.created_at
+    data["updatedAt"] = deployment.updated_at
+    _add_debug(ctx, deployment, data)
+    return data
+
+
+def _add_debug(ctx: Context, deployment: Deployment, data: dict[str, Any]) -> None:
+    """With --debug-timestamps only: when the deployment became READY (ms), for latency benchmarks."""
+    if ctx.debug_timestamps and deployment.ready_at is not None:
+        data["readyAt"] = deployment.ready_at
+
+
+def _find(ctx: Context, deployment_id: str) -> Deployment:
+    deployment = ctx.controller.store.get_deployment(deployment_id)
+    if deployment is None:
+        raise problems.not_found("deployment", f"The deployment {deployment_id} does not exist.")
+    return deployment
+
+
+def _require_project(ctx: Context, project: str) -> None:
+    if ctx.projects is not None and project not in ctx.projects:
+        raise problems.not_found("project", f"The project {project} does not exist.")
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "seq" or not value.isdigit():
+            raise ValueError(text)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise problems.invalid_input(
+            [ValidationIssue("body.cursor", "is not a cursor this API returned",
+                             "pass pagination.cursor from the previous page unchanged, or omit it")],
+            "The pagination cursor is invalid.",
+        ) from None
+
+
+ROUTES = {
+    "deploy.createDeployment": legacy_create,
+    "deploy.getDeployment": legacy_get,
+    "deployments.createDeployment": create,
+    "deployments.getDeployment": get,
+    "deployments.listDeployments": list_,
+    "deployments.promoteDeployment": action("promote"),
+    "deployments.rollbackDeployment": action("rollback"),
+    "deployments.startDeployment": action("start"),
+    "deployments.stopDeployment": action("stop"),
+}

@@ -1,0 +1,153 @@
+"""Unkey's deployment rules over the store: who is current, which actions apply, what they do.
+
+- Only production has a current deployment (one per app).
+- A production deployment becomes current when it turns READY, unless the app was rolled back.
+- Rollback pins its target as current until a promote clears the rolled-back state.
+- Promote and rollback are for production deployments, stop and start for previews.
+- Actions are accepted at once and take effect `action_delay` seconds later, as on Unkey.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from unkey_deploy.local.runtime import Cancelled, Runtime, RuntimeFailure
+from unkey_deploy.local.store import AppState, Deployment, Store
+
+log = logging.getLogger("unkey.local")
+
+ACTIONS = ("promote", "rollback", "stop", "start")
+INTERRUPTED = (
+    "the local control plane stopped while this deployment was in progress; deploy again "
+    "(`unkey deployments redeploy ID`)"
+)
+
+
+def available_actions(deployment: Deployment, state: AppState) -> list[str]:
+    return [action for action in ACTIONS if refusal(action, deployment, state) is None]
+
+
+def refusal(action: str, deployment: Deployment, state: AppState) -> str | None:
+    """Why `action` cannot apply to `deployment` right now, or None when it can."""
+    if action in ("promote", "rollback"):
+        if not deployment.is_production:
+            return f"{action} applies to production deployments only; {deployment.id} is in {deployment.environment}"
+        if deployment.status != "ready":
+            return f"{action} needs a ready deployment; {deployment.id} is {deployment.status}"
+        if state.current_deployment_id is None:
+            return f"the app has no current deployment to {action} from"
+        if deployment.id == state.current_deployment_id:
+            if action == "rollback":
+                return f"{deployment.id} is already the current deployment and cannot be rolled back to"
+            if not state.rolled_back:
+                return f"{deployment.id} is already the current deployment"
+        return None
+    if deployment.is_production:
+        return f"{action} applies to preview deployments only; production deployments keep running"
+    if action == "stop" and deployment.status != "ready":
+        return f"stop needs a running deployment; {deployment.id} is {deployment.status}"
+    if action == "start" and deployment.status != "stopped":
+        return f"start needs a stopped deployment; {deployment.id} is {deployment.status}"
+    return None
+
+
+class Controller:
+    def __init__(
+        self, store: Store, runtime: Runtime, stopping: threading.Event, *, action_delay: float = 0.2
+    ) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.action_delay = action_delay
+        self.stopping = stopping
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.on_current_changed: Callable[[Deployment], None] | None = None
+
+    def recover(self) -> None:
+        """Deployments left in flight by a previous run cannot be resumed: mark them failed."""
+        for deployment in self.store.in_flight():
+            self.store.advance(
+                deployment.id, "failed", "Interrupted", error_message=INTERRUPTED, error_step=deployment.status
+            )
+
+    def submit(self, deployment: Deployment) -> None:
+        self._spawn(self._deploy, deployment, name=f"deploy-{deployment.id}")
+
+    def apply(self, action: str, deployment: Deployment) -> None:
+        """Carry out an accepted action after the usual short delay."""
+        self._spawn(self._apply_later, action, deployment, name=f"{action}-{deployment.id}")
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.stopping.set()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+
+    def _deploy(self, deployment: Deployment) -> None:
+        def advance(status: str, message: str) -> None:
+            if self.stopping.is_set():
+                raise Cancelled()
+            self.store.advance(deployment.id, status, message)
+            log.info("%s %s: %s", deployment.id, status.upper(), message)
+
+        try:
+            placement = self.runtime.deploy(deployment, advance)
+        except Cancelled:
+            return
+        except RuntimeFailure as failure:
+            self.store.advance(
+                deployment.id, "failed", "Deployment failed", error_message=failure.message, error_step=failure.step
+            )
+            log.info("%s FAILED: %s", deployment.id, failure.message)
+            return
+        except Exception as exc:  # a runtime bug must still end the deployment, not leave it pending
+            log.exception("deployment %s crashed", deployment.id)
+            self.store.advance(
+                deployment.id, "failed", "Deployment failed", error_message=f"unexpected error: {exc}",
+                error_step="deploying",
+            )
+            return
+        self.store.advance(
+            deployment.id,
+            "ready",
+            "Deployment is ready",
+            hostnames=placement.hostnames,
+            port=placement.port,
+            container_id=placement.container_id,
+        )
+        log.info("%s READY at %s", deployment.id, ", ".join(placement.hostnames))
+        if deployment.is_production:
+            with self._lock:
+                state = self.store.app_state(deployment.project, deployment.app)
+                if not state.rolled_back:
+                    self._make_current(deployment, rolled_back=False)
+
+    def _apply_later(self, action: str, deployment: Deployment) -> None:
+        if self.stopping.wait(self.action_delay):
+            return
+        fresh = self.store.get_deployment(deployment.id) or deployment
+        if action in ("promote", "rollback"):
+            with self._lock:
+                self._make_current(fresh, rolled_back=action == "rollback")
+        elif action == "stop":
+            self.runtime.stop(fresh)
+            self.store.advance(fresh.id, "stopped", "Deployment stopped")
+        elif action == "start":
+            self.runtime.start(fresh)
+            self.store.advance(fresh.id, "ready", "Deployment started")
+        log.info("%s %s applied", fresh.id, action)
+
+    def _make_current(self, deployment: Deployment, *, rolled_back: bool) -> None:
+        self.store.set_current(deployment.project, deployment.app, deployment.id, rolled_back=rolled_back)
+        if self.on_current_changed:
+            self.on_current_changed(deployment)

@@ -1,0 +1,124 @@
+"""Runtimes carry a deployment from PENDING to READY: `simulate` pretends, `docker` runs the image.
+
+A runtime reports each transition through `advance(status, message)` and returns where the deployment
+answers, or raises `RuntimeFailure` naming the step that failed and why.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from unkey_deploy.local.store import Deployment
+
+Advance = Callable[[str, str], None]
+INTERMEDIATE_STEPS = ("deploying", "network")
+
+
+class RuntimeFailure(Exception):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+        self.message = message
+
+
+class Cancelled(Exception):
+    """The control plane is shutting down while a deployment was in progress."""
+
+
+@dataclass
+class Placement:
+    hostnames: list[str]
+    port: int | None = None
+    container_id: str | None = None
+
+
+class Runtime(Protocol):
+    name: str
+
+    def describe(self) -> str:
+        """One line for the startup banner saying what this runtime does."""
+        ...
+
+    def deploy(self, deployment: Deployment, advance: Advance) -> Placement: ...
+
+    def stop(self, deployment: Deployment) -> None: ...
+
+    def start(self, deployment: Deployment) -> None: ...
+
+
+@dataclass
+class SimulateRuntime:
+    """The state machine without running anything: for demos, tests and latency benchmarks.
+
+    The deployment spends `ready_after` seconds (a fixed value or a random one in a range) before
+    READY, shared equally between PENDING and each status in `steps`; images matching `fail_images`
+    fail while deploying.
+    """
+
+    stopping: threading.Event
+    step_delay: float = 0.3
+    ready_after: tuple[float, float] | None = None
+    steps: tuple[str, ...] = INTERMEDIATE_STEPS
+    fail_images: str = "*fail*"
+    name: str = field(default="simulate", init=False)
+
+    def describe(self) -> str:
+        return "runtime simulate: NOTHING RUNS, deployments only walk through their statuses"
+
+    def deploy(self, deployment: Deployment, advance: Advance) -> Placement:
+        segments = len(self.steps) + 1
+        if self.ready_after:
+            total = random.uniform(*self.ready_after)
+            delay = total / segments
+        else:
+            delay = self.step_delay
+        self._wait(delay)
+        failing = bool(self.fail_images) and fnmatch.fnmatchcase(deployment.image, self.fail_images)
+        for status in self.steps:
+            advance(status, _STEP_MESSAGES.get(status, status))
+            if failing and status == "deploying":
+                break
+            self._wait(delay)
+        if failing:
+            raise RuntimeFailure(
+                "deploying",
+                f"simulated failure: image {deployment.image} matches --fail-images {self.fail_images!r}",
+            )
+        return Placement([simulated_hostname(deployment)])
+
+    def stop(self, deployment: Deployment) -> None:
+        pass
+
+    def start(self, deployment: Deployment) -> None:
+        pass
+
+    def _wait(self, seconds: float) -> None:
+        if self.stopping.wait(max(seconds, 0.0)):
+            raise Cancelled()
+
+
+_STEP_MESSAGES = {
+    "deploying": "Deploying image (simulated)",
+    "network": "Assigning domains (simulated)",
+}
+
+
+def simulated_hostname(deployment: Deployment) -> str:
+    label = f"{deployment.project}-{deployment.app}-{deployment.environment}-{deployment.id[2:10]}"
+    return re.sub(r"[^a-z0-9-]", "-", label.lower()) + ".localhost"
+
+
+def parse_seconds_range(value: str) -> tuple[float, float]:
+    """`5` → (5, 5); `2-20` → (2, 20). Raises ValueError with the reason."""
+    low, _, high = value.partition("-")
+    lo = float(low)
+    hi = float(high) if high else lo
+    if lo < 0 or hi < lo:
+        raise ValueError(f"{value!r} is not SECONDS or MIN-MAX with 0 <= MIN <= MAX")
+    return lo, hi

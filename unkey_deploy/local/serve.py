@@ -1,0 +1,120 @@
+"""`unkey local serve`: wire store, runtime, rules and HTTP server together and run until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from unkey_deploy.errors import UsageError
+from unkey_deploy.local.deployments_api import ROUTES as DEPLOYMENT_ROUTES
+from unkey_deploy.local.deployments_api import Context
+from unkey_deploy.local.endpoint import docker_available, load_or_create_root_key
+from unkey_deploy.local.lifecycle import Controller
+from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
+from unkey_deploy.local.server import LocalServer
+from unkey_deploy.local.store import Store
+
+log = logging.getLogger("unkey.local")
+DB_FILE = "state.db"
+
+
+@dataclass
+class ServeOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 7070
+    runtime: str = "auto"  # docker, simulate or auto (docker when an engine answers)
+    root_key: str | None = None
+    allow_any_key: bool = False
+    health_timeout: float = 60.0
+    step_delay: float = 0.3
+    ready_after: tuple[float, float] | None = None
+    steps: tuple[str, ...] = INTERMEDIATE_STEPS
+    fail_images: str = "*fail*"
+    projects: frozenset[str] | None = None
+    debug_timestamps: bool = False
+    action_delay: float = 0.2
+    verbose: bool = False
+
+
+def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    logging.basicConfig(
+        stream=err, level=logging.DEBUG if options.verbose else logging.INFO,
+        format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
+    )
+    stopping = threading.Event()
+    runtime = _runtime(options, stopping)
+    store = Store(options.data_dir / DB_FILE)
+    controller = Controller(store, runtime, stopping, action_delay=options.action_delay)
+    controller.recover()
+    context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
+    root_key, generated = _root_key(options)
+    try:
+        server = LocalServer((options.host, options.port), context, DEPLOYMENT_ROUTES, root_key=root_key)
+    except OSError as exc:
+        store.close()
+        raise UsageError(
+            f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pick another --port "
+            "(0 picks a free one) or stop what uses it"
+        ) from None
+    print(server.url, file=out, flush=True)
+    if generated:
+        print(f"root key: {root_key}", file=out, flush=True)
+    print(_key_note(options, generated), file=err, flush=True)
+    print(runtime.describe(), file=err, flush=True)
+    _serve_until_signal(server)
+    controller.shutdown()
+    store.close()
+    print("stopped", file=err, flush=True)
+
+
+def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:
+    choice = options.runtime
+    if choice == "auto":
+        choice = "docker" if docker_available() else "simulate"
+    if choice == "simulate":
+        return SimulateRuntime(
+            stopping,
+            step_delay=options.step_delay,
+            ready_after=options.ready_after,
+            steps=options.steps,
+            fail_images=options.fail_images,
+        )
+    from unkey_deploy.local.docker_runtime import DockerRuntime
+
+    return DockerRuntime.connect(stopping, health_timeout=options.health_timeout)
+
+
+def _root_key(options: ServeOptions) -> tuple[str | None, bool]:
+    if options.allow_any_key:
+        return None, False
+    if options.root_key:
+        return options.root_key, False
+    return load_or_create_root_key(options.data_dir)
+
+
+def _key_note(options: ServeOptions, generated: bool) -> str:
+    if options.allow_any_key:
+        return "auth: any non-empty root key is accepted (--allow-any-key)"
+    if options.root_key:
+        return "auth: the root key given with --root-key"
+    state = "generated and stored in" if generated else "stored in"
+    return f"auth: root key {state} {options.data_dir / 'root_key'}"
+
+
+def _serve_until_signal(server: LocalServer) -> None:
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
