@@ -8,7 +8,7 @@ the route does not exist) the seam says so once and falls back to `deployments.*
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,7 +115,6 @@ def state_from_deploy(data: dict[str, Any]) -> DeploymentState:
         id=str(data.get("id") or ""),
         status=str(data.get("status") or "UNSPECIFIED").upper(),
         error_message=data.get("errorMessage") or (failed.error_message if failed else None),
-        failed_step=failed.message if failed else None,
         hostnames=tuple(data.get("hostnames") or ()),
         steps=steps,
         raw=data,
@@ -157,12 +156,16 @@ class DeploymentsAPI:
         return str(resp.data["deploymentId"])
 
     def redeploy(self, deployment_id: str, project: str, app: str, environment: str) -> str:
+        """Re-run a deployment (createDeployment with the `deployment` source) in `environment`."""
+        from unkey_deploy.api.schemas import require_valid
+
         body = {
             "project": project,
             "app": app,
             "environment": environment,
             "deployment": {"deploymentId": deployment_id},
         }
+        body = require_valid("deployments.createDeployment", body)
         resp = self.client.call("deployments.createDeployment", body, idempotent=False)
         return str(resp.data["deploymentId"])
 
@@ -180,3 +183,145 @@ class DeploymentsAPI:
         self.family = "deployments"
         if self.on_fallback:
             self.on_fallback(message)
+
+
+# The public deployments.* API: reading, listing and the lifecycle actions.
+
+Action = Literal["promote", "rollback", "stop", "start"]
+ACTIONS: tuple[Action, ...] = ("promote", "rollback", "stop", "start")
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment as deployments.getDeployment and deployments.listDeployments describe it."""
+
+    id: str
+    status: str  # lower case, as the public API reports it
+    is_current: bool
+    project: str
+    app: str
+    environment: str
+    available_actions: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    image: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    created_at: int | None = None
+    error: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Deployment:
+        git = data.get("git") if isinstance(data.get("git"), dict) else {}
+        docker = data.get("docker") if isinstance(data.get("docker"), dict) else {}
+        error = data.get("error") if isinstance(data.get("error"), dict) else None
+        return cls(
+            id=str(data.get("id") or ""),
+            status=str(data.get("status") or "unspecified").lower(),
+            is_current=bool(data.get("isCurrent")),
+            project=str(data.get("project") or ""),
+            app=str(data.get("app") or ""),
+            environment=str(data.get("environment") or ""),
+            available_actions=tuple(data.get("availableActions") or ()),
+            domains=tuple(data.get("domains") or ()),
+            image=docker.get("image") or None,
+            branch=git.get("branch") or None,
+            commit_sha=git.get("commitSha") or None,
+            created_at=data.get("createdAt"),
+            error=error,
+            raw=data,
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == PRODUCTION
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    project: str | None = None
+    app: str | None = None
+    environment: str | None = None
+    statuses: tuple[str, ...] = ()
+    limit: int | None = None
+
+    def body(self, cursor: str | None = None) -> dict[str, Any]:
+        """The deployments.listDeployments body, checked against the request schema."""
+        from unkey_deploy.api.schemas import require_valid
+
+        body: dict[str, Any] = {
+            name: value
+            for name, value in (("project", self.project), ("app", self.app), ("environment", self.environment))
+            if value is not None
+        }
+        if self.statuses:
+            body["status"] = list(self.statuses)
+        if self.limit is not None:
+            body["limit"] = self.limit
+        if cursor is not None:
+            body["cursor"] = cursor
+        return require_valid("deployments.listDeployments", body)
+
+
+@dataclass(frozen=True)
+class Page:
+    deployments: tuple[Deployment, ...]
+    cursor: str | None  # pass it back to get the next page; None on the last page
+
+    @property
+    def has_more(self) -> bool:
+        return self.cursor is not None
+
+
+def deployment_id_body(operation: str, deployment_id: str) -> dict[str, Any]:
+    from unkey_deploy.api.schemas import require_valid
+
+    return require_valid(operation, {"deploymentId": deployment_id})
+
+
+def action_operation(action: Action) -> str:
+    return f"deployments.{action}Deployment"
+
+
+class PublicDeployments:
+    """deployments.getDeployment, listDeployments and the four lifecycle actions."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def describe(self, deployment_id: str) -> Deployment:
+        operation = "deployments.getDeployment"
+        resp = self.client.call(operation, deployment_id_body(operation, deployment_id))
+        return Deployment.from_api(resp.data or {})
+
+    def page(self, filters: ListFilters, cursor: str | None = None) -> Page:
+        resp = self.client.call("deployments.listDeployments", filters.body(cursor))
+        pagination = resp.envelope.get("pagination") or {}
+        more = bool(pagination.get("hasMore")) and bool(pagination.get("cursor"))
+        items = tuple(Deployment.from_api(item) for item in resp.data or [] if isinstance(item, dict))
+        return Page(items, str(pagination["cursor"]) if more else None)
+
+    def pages(self, filters: ListFilters, cursor: str | None = None) -> Iterator[Page]:
+        """Every page from `cursor` on, following the cursor until the last one."""
+        while True:
+            page = self.page(filters, cursor)
+            yield page
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+    def current(self, project: str, app: str, environment: str = PRODUCTION) -> Deployment | None:
+        """The deployment serving `environment` of the app, if any (only production has one)."""
+        filters = ListFilters(project, app, environment, statuses=("ready",))
+        for page in self.pages(filters):
+            for deployment in page.deployments:
+                if deployment.is_current:
+                    return deployment
+        return None
+
+    def act(self, action: Action, deployment_id: str) -> None:
+        """Ask for `action`; the API answers 202 and the change shows in getDeployment shortly after.
+        Not retried once the request may have reached the server."""
+        operation = action_operation(action)
+        self.client.call(operation, deployment_id_body(operation, deployment_id), idempotent=False)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
+from unkey_deploy.report import Reporter
 
 
 class Output(StrEnum):
@@ -73,6 +74,7 @@ def deploy(
     from unkey_deploy.imageref import parse_image
     from unkey_deploy.pipeline import Target, deploy_image, deployment_request, raise_if_failed, summary
     from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.ci import publish_result
     from unkey_deploy.source import detect_source
 
     if not image:
@@ -80,13 +82,12 @@ def deploy(
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
     ref = str(parse_image(image))
-    api_url, key = resolve_target_api(local, root_key, api_base_url, config)
+    human = sys.stdout if output is Output.text else sys.stderr
+    reporter = make_reporter(human, verbose=verbose)
+    api_url, key = resolve_target_api(local, root_key, api_base_url, config, reporter)
     target = Target(project, app_, env, api_url, key, keyspace_id, api.value, timeout)
     source = detect_source(Path.cwd(), branch=branch, commit=commit)
-
-    human = sys.stdout if output is Output.text else sys.stderr
     print_header(human, source, ref)
-    reporter = make_reporter(human, verbose=verbose)
     client = Client(api_url, key, on_retry=lambda exc, wait: reporter.warn(f"{exc.message}; retrying in {wait:.1f}s"))
     deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
     try:
@@ -95,6 +96,7 @@ def deploy(
         close_reporter(reporter)
         client.close()
     result = summary(target, source, ref, outcome)
+    publish_result(result, outcome.state)  # CI outputs and job summary; no-op outside CI
     if output is Output.json:
         print(json.dumps(result, indent=2))
     elif outcome.ready:
@@ -102,14 +104,16 @@ def deploy(
     raise_if_failed(outcome)
 
 
-def resolve_target_api(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> tuple[str, str]:
+def resolve_target_api(
+    local: bool, root_key: str | None, api_url: str | None, config: Path | None, reporter: Reporter
+) -> tuple[str, str]:
     """(API URL, root key) for the hosted API, or for the local control plane with --local."""
     from unkey_deploy.config import resolve_api_url, resolve_root_key
 
     if local:
         from unkey_deploy.local import ensure_running
 
-        endpoint = ensure_running(api_url)
+        endpoint = ensure_running(api_url, reporter=reporter)
         return endpoint.url, root_key or endpoint.root_key
     creds = resolve_root_key(root_key, config)
     assert creds is not None
