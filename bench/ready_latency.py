@@ -3,7 +3,7 @@
 Starts `unkey local serve --runtime simulate --debug-timestamps` with deployments that become READY after a
 random 2-20 s, puts a counting proxy in front of it, runs N `unkey deploy` processes at once, and reports per
 scenario: latency = the CLI's exit time minus the moment the server marked the deployment READY, and
-getDeployment calls per second of each deployment's life.
+getDeployment calls per second from the deployment's creation to the CLI's exit.
 
 Targets: median < 600 ms when a deployment jumps from PENDING straight to READY, < 150 ms when it passes
 through NETWORK first; at most ~1 getDeployment call per second on average (1.1/s).
@@ -45,8 +45,9 @@ def start_server(data_dir: str, steps: str) -> tuple[subprocess.Popen[str], str]
     return proc, url
 
 
-def start_proxy(upstream: str, calls: Counter[str]) -> tuple[ThreadingHTTPServer, str]:
-    """Forward every request to `upstream`, counting getDeployment calls per deployment id."""
+def start_proxy(upstream: str, calls: Counter[str], created: dict[str, float]) -> tuple[ThreadingHTTPServer, str]:
+    """Forward every request to `upstream`, counting getDeployment calls per deployment id and noting
+    when each deployment was created."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
@@ -61,6 +62,8 @@ def start_proxy(upstream: str, calls: Counter[str]) -> tuple[ThreadingHTTPServer
                     status, payload = resp.status, resp.read()
             except urllib.error.HTTPError as exc:
                 status, payload = exc.code, exc.read()
+            if self.path.endswith("createDeployment") and status == 201:
+                created[json.loads(payload)["data"]["deploymentId"]] = time.time()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -87,33 +90,33 @@ def run_scenario(name: str, steps: str, count: int) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         server, url = start_server(data_dir, steps)
         calls: Counter[str] = Counter()
-        proxy, proxy_url = start_proxy(url, calls)
+        created: dict[str, float] = {}
+        proxy, proxy_url = start_proxy(url, calls, created)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UNKEY_", "GITHUB_"))}
         env.update(NO_COLOR="1", UNKEY_ROOT_KEY="bench")
         try:
             procs = []
             for i in range(count):
-                started = time.time()
                 proc = subprocess.Popen(
                     [*unkey_cmd(), "deploy", f"bench/app:{i}", "--project=bench", f"--api-url={proxy_url}",
                      "--output=json"],
                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=data_dir,
                 )
-                procs.append((proc, started))
+                procs.append(proc)
             latencies, rates = [], []
             pending = list(procs)
             exits: dict[int, float] = {}
             while pending:  # note each process's exit time as it happens
-                for proc, started in list(pending):
+                for proc in list(pending):
                     if proc.poll() is not None:
                         exits[proc.pid] = time.time()
-                        pending.remove((proc, started))
-                time.sleep(0.005)
-            for proc, started in procs:
+                        pending.remove(proc)
+                time.sleep(0.002)
+            for proc in procs:
                 out = json.loads(proc.stdout.read() if proc.stdout else "{}")
                 dep = out["deploymentId"]
                 latencies.append(exits[proc.pid] * 1000 - ready_at(url, dep))
-                rates.append(calls[dep] / (exits[proc.pid] - started))
+                rates.append(calls[dep] / (exits[proc.pid] - created[dep]))
         finally:
             proxy.shutdown()
             server.terminate()

@@ -22,8 +22,8 @@ IMMINENT = frozenset({"NETWORK", "FINALIZING"})
 class PollSchedule:
     first: float = 0.25
     steady: float = 1.0
-    imminent: float = 0.15
-    imminent_window: float = 6.0  # after this long in NETWORK, go back to a gentler pace
+    imminent: float = 0.12
+    imminent_window: float = 3.0  # after this long in NETWORK, go back to a gentler pace
     after_window: float = 0.5
 
     def next_delay(self, status: str, seconds_in_status: float) -> float:

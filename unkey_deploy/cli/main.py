@@ -15,6 +15,8 @@ try:  # typer >= 0.22 ships its own copy of click
 except ImportError:  # pragma: no cover - older typer on top of click
     import click  # type: ignore[no-redef]
 
+import contextlib
+
 from unkey_deploy import __version__
 from unkey_deploy.errors import ExitCode, UnkeyError
 
@@ -67,6 +69,14 @@ def error(message: str, details: list[str] | None = None) -> None:
         print(f"  {line}", file=sys.stderr)
 
 
+def _report_ci_failure(exc: UnkeyError, argv: list[str] | None) -> None:
+    """The `::error::` annotation (and a job summary) when running on GitHub Actions."""
+    from unkey_deploy.report.ci import report_failure
+
+    args = sys.argv[1:] if argv is None else argv
+    report_failure(exc, " ".join(["unkey", *args[:1]]))
+
+
 def run(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     code: int = ExitCode.OK
@@ -74,6 +84,7 @@ def run(argv: list[str] | None = None) -> None:
         command.main(args=argv, prog_name="unkey", standalone_mode=False)
     except UnkeyError as exc:
         error(exc.message, exc.details)
+        _report_ci_failure(exc, argv)
         code = exc.exit_code
     except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:
         print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
@@ -95,8 +106,14 @@ def run(argv: list[str] | None = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = ExitCode.OK
-    sys.stdout.flush()
-    raise SystemExit(int(code))
+    if argv is not None:  # called in-process (e.g. from Python code): leave the interpreter running
+        raise SystemExit(int(code))
+    # Console script: every file, temp dir and connection is closed by now. Skipping interpreter teardown
+    # (hundreds of ms with git, httpx and rich loaded) makes the command end the moment its work is done.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(int(code))
 
 
 if __name__ == "__main__":
