@@ -119,5 +119,56 @@ def serve(
     )
 
 
+@local_app.command("ps")
+def ps(
+    output: str = typer.Option("text", "--output", "-o", help="text or json."),
+) -> None:
+    """List the containers the local control plane runs (label dev.unkey.local=1).
+
+    Examples:
+
+      unkey local ps
+
+      unkey local ps --output json
+    """
+    import json
+    from dataclasses import asdict
+
+    from unkey_deploy.local.docker_runtime import engine, local_containers
+
+    if output not in ("text", "json"):
+        raise UsageError(f"--output must be text or json, not {output!r}")
+    containers = local_containers(engine())
+    if output == "json":
+        print(json.dumps([asdict(c) for c in containers], indent=2))
+        return
+    if not containers:
+        print("no local deployments are running as containers")
+        return
+    rows = [("DEPLOYMENT", "PROJECT/APP/ENV", "STATE", "URL")]
+    rows += [(c.deployment_id, f"{c.project}/{c.app}/{c.environment}", c.state, c.url or "-") for c in containers]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(value.ljust(widths[i]) for i, value in enumerate(row[:3])) + "  " + row[3])
+
+
+@local_app.command("down")
+def down(
+    deployment: str | None = typer.Option(None, "--deployment", help="Remove only this deployment's container."),
+) -> None:
+    """Stop and remove the containers the local control plane started (the state in SQLite stays).
+
+    Examples:
+
+      unkey local down
+
+      unkey local down --deployment d_abc123
+    """
+    from unkey_deploy.local.docker_runtime import engine, remove_containers
+
+    removed = remove_containers(engine(), deployment)
+    print(f"removed {removed} container{'s' if removed != 1 else ''}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(local_app)

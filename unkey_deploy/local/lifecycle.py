@@ -63,7 +63,6 @@ class Controller:
         self.stopping = stopping
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self.on_current_changed: Callable[[Deployment], None] | None = None
 
     def recover(self) -> None:
         """Deployments left in flight by a previous run cannot be resumed: mark them failed."""
@@ -124,21 +123,16 @@ class Controller:
             hostnames=placement.hostnames,
             port=placement.port,
             container_id=placement.container_id,
+            claim_current=deployment.is_production,
         )
         log.info("%s READY at %s", deployment.id, ", ".join(placement.hostnames))
-        if deployment.is_production:
-            with self._lock:
-                state = self.store.app_state(deployment.project, deployment.app)
-                if not state.rolled_back:
-                    self._make_current(deployment, rolled_back=False)
 
     def _apply_later(self, action: str, deployment: Deployment) -> None:
         if self.stopping.wait(self.action_delay):
             return
         fresh = self.store.get_deployment(deployment.id) or deployment
         if action in ("promote", "rollback"):
-            with self._lock:
-                self._make_current(fresh, rolled_back=action == "rollback")
+            self.store.set_current(fresh.project, fresh.app, fresh.id, rolled_back=action == "rollback")
         elif action == "stop":
             self.runtime.stop(fresh)
             self.store.advance(fresh.id, "stopped", "Deployment stopped")
@@ -146,8 +140,3 @@ class Controller:
             self.runtime.start(fresh)
             self.store.advance(fresh.id, "ready", "Deployment started")
         log.info("%s %s applied", fresh.id, action)
-
-    def _make_current(self, deployment: Deployment, *, rolled_back: bool) -> None:
-        self.store.set_current(deployment.project, deployment.app, deployment.id, rolled_back=rolled_back)
-        if self.on_current_changed:
-            self.on_current_changed(deployment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from unkey_deploy.local.store import Store
 
 log = logging.getLogger("unkey.local")
 DB_FILE = "state.db"
+PID_FILE = "server.pid"
 
 
 @dataclass
@@ -62,6 +64,8 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
             f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pick another --port "
             "(0 picks a free one) or stop what uses it"
         ) from None
+    pid_file = options.data_dir / PID_FILE
+    pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
     print(server.url, file=out, flush=True)
     if generated:
         print(f"root key: {root_key}", file=out, flush=True)
@@ -70,6 +74,7 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     _serve_until_signal(server)
     controller.shutdown()
     store.close()
+    pid_file.unlink(missing_ok=True)
     print("stopped", file=err, flush=True)
 
 

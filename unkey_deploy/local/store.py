@@ -233,9 +233,14 @@ class Store:
         message: str,
         *,
         error_message: str | None = None,
+        claim_current: bool = False,
         **columns: Any,
     ) -> None:
-        """Move a deployment to `status`, recording the transition as a step."""
+        """Move a deployment to `status`, recording the transition as a step.
+
+        With `claim_current` the deployment also becomes its app's current one, in the same
+        transaction, unless the app is rolled back.
+        """
         stamp = now_ms()
         updates: dict[str, Any] = {"status": status, "updated_at": stamp, **columns}
         if status == "failed":
@@ -248,6 +253,12 @@ class Store:
             if status == "ready":  # the first time only: restarts keep the original moment
                 db.execute(
                     "UPDATE deployments SET ready_at = COALESCE(ready_at, ?) WHERE id = ?", (stamp, deployment_id)
+                )
+            if claim_current:
+                db.execute(
+                    "UPDATE apps SET current_deployment_id = ? WHERE rolled_back = 0 AND (project, app) ="
+                    " (SELECT project, app FROM deployments WHERE id = ?)",
+                    (deployment_id, deployment_id),
                 )
             db.execute(
                 "INSERT INTO steps (deployment_id, status, message, error_message, created_at) VALUES (?,?,?,?,?)",

@@ -1,0 +1,219 @@
+"""Runtime `docker`: pull (or find) the image, run it with PORT set on a free 127.0.0.1 port, wait
+until it answers HTTP, and report `localhost:<port>`. Containers carry labels so `unkey local ps`
+and `unkey local down` can find them."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from unkey_deploy.errors import UsageError
+from unkey_deploy.local.runtime import Advance, Cancelled, Placement, RuntimeFailure
+from unkey_deploy.local.store import Deployment
+
+LABEL = "dev.unkey.local"
+CONTAINER_PORT = 8080
+LOG_TAIL_LINES = 20
+
+
+def labels_for(deployment: Deployment) -> dict[str, str]:
+    return {
+        LABEL: "1",
+        f"{LABEL}.deployment": deployment.id,
+        f"{LABEL}.project": deployment.project,
+        f"{LABEL}.app": deployment.app,
+        f"{LABEL}.environment": deployment.environment,
+    }
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def answers_http(port: int, timeout: float = 1.0) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        connection.getresponse().read(0)
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+@dataclass
+class DockerRuntime:
+    client: Any
+    stopping: threading.Event
+    health_timeout: float = 60.0
+    name: str = field(default="docker", init=False)
+
+    @classmethod
+    def connect(cls, stopping: threading.Event, *, health_timeout: float) -> DockerRuntime:
+        import docker
+
+        try:
+            client = docker.from_env(timeout=120)
+            client.ping()
+        except Exception as exc:
+            raise UsageError(
+                f"runtime docker needs a Docker engine, and none answers ({_first_line(exc)}): start dockerd "
+                "or use --runtime simulate"
+            ) from None
+        return cls(client, stopping, health_timeout)
+
+    def describe(self) -> str:
+        return (f"runtime docker: deployments run as containers labelled {LABEL}=1 on 127.0.0.1; "
+                "`unkey local down` removes them")
+
+    def deploy(self, deployment: Deployment, advance: Advance) -> Placement:
+        advance("deploying", f"Pulling image {deployment.image}")
+        self._ensure_image(deployment.image)
+        port = free_port()
+        advance("network", f"Starting container; waiting for HTTP on localhost:{port}")
+        container = self._run(deployment, port)
+        self._wait_until_answering(container, port)
+        return Placement([f"localhost:{port}"], port=port, container_id=container.id)
+
+    def stop(self, deployment: Deployment) -> None:
+        container = self._container(deployment)
+        if container is not None:
+            container.stop(timeout=10)
+
+    def start(self, deployment: Deployment) -> None:
+        container = self._container(deployment)
+        if container is not None:
+            container.start()
+
+    def _ensure_image(self, image: str) -> None:
+        import docker.errors
+
+        try:
+            self.client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise RuntimeFailure("deploying", f"cannot inspect image {image}: {_first_line(exc)}") from None
+        try:
+            self.client.images.pull(image)
+        except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
+            raise RuntimeFailure(
+                "deploying",
+                f"cannot pull image {image}: {_first_line(exc)}; build or pull it locally first",
+            ) from None
+
+    def _run(self, deployment: Deployment, port: int) -> Any:
+        import docker.errors
+
+        try:
+            return self.client.containers.run(
+                deployment.image,
+                detach=True,
+                name=f"unkey-local-{deployment.id}",
+                environment={"PORT": str(CONTAINER_PORT)},
+                ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+                labels=labels_for(deployment),
+            )
+        except docker.errors.APIError as exc:
+            raise RuntimeFailure("network", f"cannot start a container: {_first_line(exc)}") from None
+
+    def _wait_until_answering(self, container: Any, port: int) -> None:
+        deadline = time.monotonic() + self.health_timeout
+        while True:
+            if answers_http(port):
+                return
+            container.reload()
+            if container.status in ("exited", "dead"):
+                code = container.attrs.get("State", {}).get("ExitCode")
+                raise RuntimeFailure("network", f"the container exited with code {code}{self._log_tail(container)}")
+            if time.monotonic() > deadline:
+                container.stop(timeout=5)
+                raise RuntimeFailure(
+                    "network",
+                    f"the container did not answer HTTP on port {CONTAINER_PORT} (PORT) within "
+                    f"{self.health_timeout:g}s; make it listen on $PORT or raise --health-timeout"
+                    f"{self._log_tail(container)}",
+                )
+            if self.stopping.wait(0.2):
+                raise Cancelled()
+
+    def _log_tail(self, container: Any) -> str:
+        try:
+            text = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", errors="replace").strip()
+        except Exception:
+            return ""
+        return f"; last log lines:\n{text}" if text else "; the container wrote no log"
+
+    def _container(self, deployment: Deployment) -> Any:
+        import docker.errors
+
+        if not deployment.container_id:
+            return None
+        try:
+            return self.client.containers.get(deployment.container_id)
+        except docker.errors.NotFound:
+            return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = getattr(exc, "explanation", None) or str(exc) or type(exc).__name__
+    return str(text).strip().splitlines()[0][:300]
+
+
+@dataclass(frozen=True)
+class LocalContainer:
+    name: str
+    deployment_id: str
+    project: str
+    app: str
+    environment: str
+    state: str
+    url: str | None
+
+
+def engine() -> Any:
+    """A Docker client, or a UsageError saying how to get one."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:
+        raise UsageError(f"no Docker engine answers ({_first_line(exc)}): start dockerd") from None
+    return client
+
+
+def local_containers(client: Any) -> list[LocalContainer]:
+    found = []
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        labels = container.labels
+        bindings = (container.attrs.get("HostConfig", {}).get("PortBindings") or {}).get(f"{CONTAINER_PORT}/tcp")
+        port = bindings[0].get("HostPort") if bindings else None
+        found.append(
+            LocalContainer(
+                name=container.name,
+                deployment_id=labels.get(f"{LABEL}.deployment", "?"),
+                project=labels.get(f"{LABEL}.project", "?"),
+                app=labels.get(f"{LABEL}.app", "?"),
+                environment=labels.get(f"{LABEL}.environment", "?"),
+                state=container.status,
+                url=f"http://localhost:{port}" if port else None,
+            )
+        )
+    return found
+
+
+def remove_containers(client: Any, deployment_id: str | None = None) -> int:
+    label = f"{LABEL}.deployment={deployment_id}" if deployment_id else f"{LABEL}=1"
+    containers = client.containers.list(all=True, filters={"label": label})
+    for container in containers:
+        container.remove(force=True)
+    return len(containers)
