@@ -37,6 +37,9 @@ class Reply:
 class RecordingAPI:
     """Answers `{meta, data}` with `data` set per operation; `fail` queues error envelopes."""
 
+    root_key = ROOT_KEY
+    request_id = REQUEST_ID
+
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.data: dict[str, Any] = {}
