@@ -59,8 +59,12 @@ class Reporter:
 
 
 def make_reporter(stream: object = None, *, verbose: bool = False) -> Reporter:
-    """A live display when `stream` is a terminal, plain lines otherwise."""
+    """GitHub Actions commands on Actions, a live display on a terminal, plain lines otherwise."""
     stream = stream or sys.stderr
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from unkey_deploy.report.github import GitHubReporter
+
+        return GitHubReporter(stream, verbose=verbose)  # type: ignore[arg-type]
     if getattr(stream, "isatty", lambda: False)() and os.environ.get("TERM") != "dumb":
         from unkey_deploy.report.terminal import TerminalReporter
 

@@ -1,0 +1,172 @@
+"""GitHub Actions: plain progress plus workflow commands, step outputs and a job summary.
+
+Active when GITHUB_ACTIONS=true. Workflow commands (`::group::`, `::error::`) go to the progress stream;
+the runner reads them from stdout and stderr alike. Outputs are appended to $GITHUB_OUTPUT with a random
+heredoc delimiter, so any value (even multi-line) stays one output. The job summary is Markdown appended
+to $GITHUB_STEP_SUMMARY.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from unkey_deploy.report.plain import PlainReporter
+
+
+def escape_data(value: str) -> str:
+    """The message part of a workflow command: newlines would end the command."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """A `key=value` property of a workflow command (title, file, ...)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+class GitHubReporter(PlainReporter):
+    """Plain lines, with each step's log collapsed into a `::group::` and shielded from command parsing.
+
+    Log lines come from builds (user code): between `::stop-commands::TOKEN` and `::TOKEN::` the runner
+    treats them as text, so a line such as `::add-mask::...` printed by a Dockerfile does nothing.
+    GitHub does not nest groups: a step inside an open group logs into that group.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+        super().__init__(stream, verbose=verbose)
+        self._group_open = False
+        self._step_groups: set[str] = set()
+        self._stop_token: str | None = None
+
+    def group(self, title: str) -> None:
+        self._close_group()
+        self._line(f"::group::{escape_data(title)}")
+        self._group_open = True
+
+    def end_group(self) -> None:
+        self._close_group()
+
+    def step_started(self, step_id: str, name: str) -> None:
+        if not self._group_open:
+            self.group(name)
+            self._step_groups.add(step_id)
+        super().step_started(step_id, name)
+
+    def step_log(self, step_id: str, line: str) -> None:
+        self._logs.setdefault(step_id, []).append(line)
+        self._stop_commands()
+        self._line(f"    {line}")
+
+    def step_finished(self, step_id: str, *, ok: bool = True, cached: bool = False, detail: str = "") -> None:
+        if step_id in self._step_groups:
+            self._step_groups.discard(step_id)
+            self._close_group()
+        self._resume_commands()
+        if not ok and self._logs.get(step_id):
+            self._stop_commands()  # the tail of the log is printed again, outside the collapsed group
+        super().step_finished(step_id, ok=ok, cached=cached, detail=detail)
+        self._resume_commands()
+
+    def close(self) -> None:
+        self._close_group()
+
+    def _stop_commands(self) -> None:
+        if self._stop_token is None:
+            self._stop_token = secrets.token_hex(16)
+            self._line(f"::stop-commands::{self._stop_token}")
+
+    def _resume_commands(self) -> None:
+        if self._stop_token is not None:
+            self._line(f"::{self._stop_token}::")
+            self._stop_token = None
+
+    def _close_group(self) -> None:
+        self._resume_commands()
+        if self._group_open:
+            self._line("::endgroup::")
+            self._group_open = False
+
+
+def error_annotation(message: str, title: str) -> str:
+    return f"::error title={escape_property(title)}::{escape_data(message)}"
+
+
+def append_outputs(path: Path, outputs: Mapping[str, str]) -> None:
+    """Append step outputs to a $GITHUB_OUTPUT file in heredoc form, one fresh delimiter per value."""
+    chunks = []
+    for name, value in outputs.items():
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        while delimiter in value:  # pragma: no cover - 128 random bits
+            delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    with path.open("a", encoding="utf-8") as file:
+        file.write("".join(chunks))
+
+
+def outputs_for(result: Mapping[str, Any], url: str) -> dict[str, str]:
+    return {
+        "deployment-id": result.get("deploymentId") or "",
+        "status": result.get("status") or "",
+        "url": url,
+        "hostnames": json.dumps(list(result.get("hostnames") or []), separators=(",", ":")),
+        "image": result.get("image") or "",
+    }
+
+
+def _cell(value: str) -> str:
+    """Text as one Markdown table cell: no pipes, no raw HTML, no line breaks."""
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return "<br>".join(line for line in text.splitlines() if line.strip()) or " "
+
+
+def _code(value: str) -> str:
+    return f"<code>{_cell(value)}</code>"
+
+
+def commit_link(sha: str | None, env: Mapping[str, str]) -> str:
+    if not sha:
+        return "none"
+    server, repository = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_REPOSITORY")
+    if not repository:
+        return _code(sha[:7])
+    return f"[{_cell(sha[:7])}]({server}/{repository}/commit/{sha})"
+
+
+def summary_markdown(result: Mapping[str, Any], env: Mapping[str, str], failed_step: str | None = None) -> str:
+    """The job summary: a heading and a table; failures add the failing step and the error."""
+    status = str(result.get("status") or "unknown")
+    ready = status == "READY"
+    where = f"{result.get('project')}/{result.get('app')} to {result.get('environment')}"
+    heading = f"### {'✅ Deployed' if ready else '❌ Deployment failed:'} {_cell(where)}"
+    urls = [str(u) for u in result.get("urls") or []]
+    rows = [
+        ("Deployment", _code(str(result.get("deploymentId") or "none"))),
+        ("Status", _cell(status.title())),
+        ("Environment", _cell(str(result.get("environment") or ""))),
+        ("Branch", _code(str(result.get("branch") or ""))),
+        ("Commit", commit_link(result.get("commit"), env)),
+        ("Image", _code(str(result.get("image") or ""))),
+        ("Domains", "<br>".join(f"[{_cell(u)}]({u})" for u in urls) or "none"),
+        ("Duration", f"{(result.get('durationMs') or 0) / 1000:.1f}s"),
+    ]
+    if not ready:
+        rows.append(("Failed step", _cell(failed_step or "unknown")))
+        rows.append(("Error", _cell(str(result.get("error") or "no reason given"))))
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    return f"{heading}\n\n| | |\n|---|---|\n{table}\n\n"
+
+
+def failure_markdown(command: str, step: str, message: str) -> str:
+    """The job summary of a command that failed before a deployment existed (build, push, API refusal)."""
+    return (
+        f"### ❌ {_cell(command)} failed\n\n| | |\n|---|---|\n"
+        f"| Failed step | {_cell(step)} |\n| Error | {_cell(message)} |\n\n"
+    )
+
+
+def append_summary(path: Path, markdown: str) -> None:
+    with path.open("a", encoding="utf-8") as file:
+        file.write(markdown)
