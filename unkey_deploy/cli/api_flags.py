@@ -10,9 +10,12 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from unkey_deploy.errors import UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.api.keys import CreditsOperation
 
 CREDITS_OPERATIONS = ("set", "increment", "decrement")
 
@@ -58,10 +61,10 @@ def _location(path: list[str | int]) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
-def credits_operation(text: str) -> str:
+def credits_operation(text: str) -> CreditsOperation:
     if text not in CREDITS_OPERATIONS:
         raise UsageError(f"--operation must be set, increment or decrement, got {text!r}")
-    return text
+    return cast("CreditsOperation", text)
 
 
 def non_negative_int(flag: str, text: str) -> int:
