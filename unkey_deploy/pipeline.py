@@ -84,9 +84,14 @@ def failure_message(outcome: Outcome) -> str:
 def deploy_image(
     api: DeploymentsAPI, request: DeploymentRequest, target: Target, reporter: Reporter
 ) -> Outcome:
-    """Create the deployment and watch it; FAILED and other non-ready endings raise DeploymentFailed."""
+    """Create the deployment and watch it until it is ready, fails or time runs out."""
     started = time.monotonic()
     deployment_id = api.create(request)
+    return follow(api, deployment_id, target, reporter, started)
+
+
+def follow(api: DeploymentsAPI, deployment_id: str, target: Target, reporter: Reporter, started: float) -> Outcome:
+    """Watch a created deployment (`started`: monotonic time of its creation); Ctrl-C leaves it running."""
     reporter.info(f"✓ Deployment created: {deployment_id}")
     try:
         outcome = watch(api, deployment_id, reporter, timeout=target.timeout, started=started)

@@ -1,10 +1,10 @@
-"""Request bodies of the key and identity operations, checked locally before anything is sent.
+"""Request bodies of the key, identity and deployment operations, checked locally before anything is sent.
 
 The schemas restate the API's request bodies (keys.updateCredits, keys.updateKey,
-identities.updateIdentity) in a small JSON Schema subset: type (a name or a list, "null" included),
+identities.updateIdentity, deployments.*) in a small JSON Schema subset: type (a name or a list, "null" included),
 properties, required, additionalProperties, enum, pattern, minLength/maxLength, minimum/maximum,
-items, maxItems and maxProperties. Rules a schema cannot say (refillDay needs a monthly interval)
-are checked by `check_body` after the schema.
+items, maxItems and maxProperties. Rules a schema cannot say (refillDay needs a monthly interval,
+deployment list filters nest, a deployment has exactly one source) are checked by `check_body` after the schema.
 """
 
 from __future__ import annotations
@@ -107,10 +107,75 @@ UPDATE_IDENTITY_BODY: Schema = {
     "additionalProperties": False,
 }
 
+# deployments.*: project, app, environment and deployment IDs are ResourceIdentifiers (ID or slug).
+RESOURCE_IDENTIFIER: Schema = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_-]+$"}
+
+DEPLOYMENT_STATUSES = (
+    "pending", "starting", "building", "deploying", "network", "finalizing", "ready", "failed", "skipped",
+    "awaiting_approval", "stopped", "superseded", "cancelled",
+)
+LIST_DEPLOYMENTS_MAX_LIMIT = 100
+
+CREATE_DEPLOYMENT_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "properties": {
+        "project": RESOURCE_IDENTIFIER,
+        "app": RESOURCE_IDENTIFIER,
+        "environment": RESOURCE_IDENTIFIER,
+        "git": {
+            "type": "object",
+            "properties": {
+                "branch": {"type": "string", "maxLength": 256},
+                "commitSha": {"type": "string", "maxLength": 40},
+                "repository": {"type": "string", "maxLength": 256, "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"},
+            },
+        },
+        "image": {
+            "type": "object",
+            "required": ["dockerImage"],
+            "properties": {"dockerImage": {"type": "string", "minLength": 1, "pattern": r"\S"}},
+        },
+        "deployment": {
+            "type": "object",
+            "required": ["deploymentId"],
+            "properties": {"deploymentId": RESOURCE_IDENTIFIER},
+        },
+    },
+    "additionalProperties": False,
+}
+
+DEPLOYMENT_ID_BODY: Schema = {
+    "type": "object",
+    "required": ["deploymentId"],
+    "properties": {"deploymentId": RESOURCE_IDENTIFIER},
+    "additionalProperties": False,
+}
+
+LIST_DEPLOYMENTS_BODY: Schema = {
+    "type": "object",
+    "properties": {
+        "project": RESOURCE_IDENTIFIER,
+        "app": RESOURCE_IDENTIFIER,
+        "environment": RESOURCE_IDENTIFIER,
+        "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": list(DEPLOYMENT_STATUSES)}},
+        "limit": {"type": "integer", "minimum": 1, "maximum": LIST_DEPLOYMENTS_MAX_LIMIT},
+        "cursor": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
 REQUEST_BODIES: dict[str, Schema] = {
     "keys.updateCredits": UPDATE_CREDITS_BODY,
     "keys.updateKey": UPDATE_KEY_BODY,
     "identities.updateIdentity": UPDATE_IDENTITY_BODY,
+    "deployments.createDeployment": CREATE_DEPLOYMENT_BODY,
+    "deployments.getDeployment": DEPLOYMENT_ID_BODY,
+    "deployments.listDeployments": LIST_DEPLOYMENTS_BODY,
+    "deployments.promoteDeployment": DEPLOYMENT_ID_BODY,
+    "deployments.rollbackDeployment": DEPLOYMENT_ID_BODY,
+    "deployments.startDeployment": DEPLOYMENT_ID_BODY,
+    "deployments.stopDeployment": DEPLOYMENT_ID_BODY,
 }
 
 
@@ -160,7 +225,26 @@ def check_body(operation: str, body: dict[str, Any]) -> list[Problem]:
             problems.append(Problem(("value",), f"is required for the {body['operation']} operation"))
     elif operation == "keys.updateKey":
         problems.extend(_credits_rules(body.get("credits")))
+    elif operation == "deployments.createDeployment":
+        sources = [name for name in DEPLOYMENT_SOURCES if name in body]
+        if len(sources) != 1:
+            got = ", ".join(sources) or "none"
+            problems.append(Problem((), f"needs exactly one source of image, git or deployment, got {got}"))
+    elif operation == "deployments.listDeployments":
+        problems.extend(_list_filter_rules(body))
     return problems
+
+
+DEPLOYMENT_SOURCES = ("image", "git", "deployment")
+
+
+def _list_filter_rules(body: dict[str, Any]) -> list[Problem]:
+    """Filters nest: app requires project, environment requires project and app."""
+    if "app" in body and "project" not in body:
+        return [Problem(("app",), "requires project")]
+    if "environment" in body and not ("project" in body and "app" in body):
+        return [Problem(("environment",), "requires project and app")]
+    return []
 
 
 def _credits_rules(credits: dict[str, Any] | None) -> list[Problem]:

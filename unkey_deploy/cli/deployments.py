@@ -1,9 +1,446 @@
-"""`unkey deployments` commands."""
+"""`unkey deployments`: list, inspect, promote, roll back, stop, start and redeploy deployments.
+
+Thin commands over Unkey's public deployments.* API (`api.deployments.PublicDeployments`); errors and
+output follow `unkey deploy`.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from unkey_deploy.cli.deploy import Output
+from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.deployments import Action, Deployment, ListFilters, Page, PublicDeployments
+
+deployments_app = typer.Typer(
+    name="deployments",
+    help="See, promote, roll back, stop, start and redeploy deployments.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  unkey deployments list --project=acme --app=api --env=production\n"
+    "  unkey deployments get d_abc123\n"
+    "  unkey deployments rollback d_prev456 --yes\n"
+    "  unkey deployments redeploy d_abc123",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+RootKeyOption = Annotated[
+    str | None,
+    typer.Option(envvar="UNKEY_ROOT_KEY", show_default=False, help="Root key [default: root_key in the config file]."),
+]
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-base-url", "--api-url", envvar="UNKEY_API_BASE_URL", show_default=False,
+        help="API URL [default: https://api.unkey.com].",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(envvar="UNKEY_CONFIG", show_default=False, help="Config file [default: ~/.unkey/config.toml]."),
+]
+LocalOption = Annotated[bool, typer.Option("--local", help="Use the local control plane (`unkey local`).")]
+OutputOption = Annotated[Output, typer.Option(help="text, or json for scripts.")]
+IdArgument = Annotated[str, typer.Argument(metavar="ID", show_default=False, help="Deployment ID, e.g. d_abc123.")]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
+]
+TimeoutOption = Annotated[
+    float, typer.Option(envvar="UNKEY_TIMEOUT", min=1, help="Seconds to wait for the change to show.")
+]
+
+ID_FLAGS = {"deploymentId": "ID"}
+LIST_FLAGS = {
+    "project": "--project", "app": "--app", "environment": "--env", "status": "--status", "limit": "--limit",
+    "cursor": "--cursor",
+}
+
+
+def _client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
+    from unkey_deploy.api._client import Client
+    from unkey_deploy.cli.deploy import resolve_target_api
+    from unkey_deploy.report.plain import PlainReporter
+
+    notes = PlainReporter(sys.stderr)
+    url, key = resolve_target_api(local, root_key, api_url, config, notes)
+    return Client(url, key, on_retry=lambda exc, wait: notes.warn(f"{exc.message}; retrying in {wait:.1f}s"))
+
+
+def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
+    from unkey_deploy.cli.api_flags import build
+    from unkey_deploy.errors import NotFoundError
+
+    try:
+        return build(lambda: api.describe(deployment_id), ID_FLAGS)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"deployment {deployment_id} not found: check the ID with `unkey deployments list`",
+            status=exc.status, request_id=exc.request_id, error_type=exc.error_type, details=exc.details,
+        ) from None
+
+
+# list
+
+
+def list_deployments(
+    project: Annotated[str | None, typer.Option(envvar="UNKEY_PROJECT", help="Only this project (ID or slug).")] = None,
+    app_: Annotated[
+        str | None, typer.Option("--app", envvar="UNKEY_APP", help="Only this app; needs --project.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", envvar="UNKEY_ENV", help="Only this environment; needs --project and --app.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only these statuses, comma separated, e.g. ready,failed.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Deployments per page, 1 to 100 [default: 100].")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")] = False,
+    cursor: Annotated[str | None, typer.Option(help="Start at this page (printed when there are more).")] = None,
+    output: OutputOption = Output.text,
+    root_key: RootKeyOption = None,
+    api_base_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    from unkey_deploy.api.deployments import PublicDeployments
+
+    filters = _list_filters(project, app_, env, status, limit)
+    client = _client(local, root_key, api_base_url, config)
+    with client:
+        api = PublicDeployments(client)
+        found: list[Deployment] = []
+        next_cursor = cursor
+        while True:
+            page = _page(api, filters, next_cursor)
+            found.extend(page.deployments)
+            next_cursor = page.cursor
+            if not (all_pages and next_cursor):
+                break
+    found.sort(key=lambda d: -(d.created_at or 0))  # newest first; stable for equal times
+    if output is Output.json:
+        print(json.dumps([d.raw for d in found], indent=2))
+    else:
+        print(_table(found, show_app=app_ is None))
+    if next_cursor:
+        print(f"more deployments: pass --all, or --cursor={next_cursor} for the next page", file=sys.stderr)
+
+
+def _list_filters(
+    project: str | None, app: str | None, env: str | None, status: str | None, limit: int | None
+) -> ListFilters:
+    from unkey_deploy.api.deployments import ListFilters
+    from unkey_deploy.api.schemas import DEPLOYMENT_STATUSES, LIST_DEPLOYMENTS_MAX_LIMIT
+
+    if app and not project:
+        raise UsageError("--app needs --project: the API finds apps within a project")
+    if env and not (project and app):
+        raise UsageError("--env needs --project and --app: the API finds environments within an app")
+    if limit is not None and not 1 <= limit <= LIST_DEPLOYMENTS_MAX_LIMIT:
+        raise UsageError(
+            f"--limit must be between 1 and {LIST_DEPLOYMENTS_MAX_LIMIT} (the API's page size), got {limit}; "
+            "use --all to list every page"
+        )
+    statuses = tuple(s.strip().lower() for s in (status or "").split(",") if s.strip())
+    unknown = [s for s in statuses if s not in DEPLOYMENT_STATUSES]
+    if unknown:
+        raise UsageError(f"--status: unknown status {unknown[0]!r}; use any of {', '.join(DEPLOYMENT_STATUSES)}")
+    return ListFilters(project, app, env, statuses, limit)
+
+
+def _page(api: PublicDeployments, filters: ListFilters, cursor: str | None) -> Page:
+    from unkey_deploy.cli.api_flags import build
+    from unkey_deploy.errors import APIError
+
+    try:
+        return build(lambda: api.page(filters, cursor), LIST_FLAGS)
+    except APIError as exc:
+        if cursor is not None and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
+            raise UsageError(
+                f"the API rejected --cursor={cursor}: pass a cursor printed by `unkey deployments list` "
+                "unchanged, or leave it out to start from the newest deployment"
+            ) from None
+        raise
+
+
+def _table(deployments: list[Deployment], *, show_app: bool) -> str:
+    import time
+
+    if not deployments:
+        return "No deployments found."
+    now_ms = int(time.time() * 1000)
+    header = ["", "ID", "STATUS", *(["APP"] if show_app else []), "ENVIRONMENT", "SOURCE", "AGE"]
+    rows = [header]
+    for d in deployments:
+        app = [f"{d.project}/{d.app}"] if show_app else []
+        created = _age(now_ms - d.created_at) if d.created_at else "-"
+        rows.append(["*" if d.is_current else "", d.id, d.status, *app, d.environment, _source(d), created])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if any(d.is_current for d in deployments):
+        lines.append("* current deployment (serves production traffic)")
+    return "\n".join(lines)
+
+
+def _source(d: Deployment) -> str:
+    if d.commit_sha:
+        return f"{d.branch or '?'}@{d.commit_sha[:7]}"
+    return d.image or d.branch or "-"
+
+
+def _age(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+# get
+
+
+def get(
+    deployment_id: IdArgument,
+    output: OutputOption = Output.text,
+    root_key: RootKeyOption = None,
+    api_base_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    from unkey_deploy.api.deployments import PublicDeployments
+    from unkey_deploy.pipeline import url_for
+
+    with _client(local, root_key, api_base_url, config) as client:
+        deployment = _describe(PublicDeployments(client), deployment_id)
+    if output is Output.json:
+        print(json.dumps({**deployment.raw, "urls": [url_for(h) for h in deployment.domains]}, indent=2))
+    else:
+        print(_details(deployment))
+
+
+def _details(d: Deployment) -> str:
+    from datetime import UTC, datetime
+
+    from unkey_deploy.pipeline import url_for
+
+    def when(ms: Any) -> str:
+        if not isinstance(ms, int):
+            return "-"
+        return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    raw = d.raw
+    lines = [
+        f"Deployment {d.id}",
+        f"    Status: {d.status}",
+        f"    Current: {'yes (serves production traffic)' if d.is_current else 'no'}",
+        f"    Project: {d.project}",
+        f"    App: {d.app}",
+        f"    Environment: {d.environment}",
+    ]
+    if d.image:
+        lines.append(f"    Image: {d.image}")
+    if d.commit_sha:
+        lines.append(f"    Git: {d.branch or '?'}@{d.commit_sha}")
+    if d.error:
+        error = d.error
+        lines.append(f"    Error: {error.get('message', '')} (step {error.get('step', '?')}, {error.get('code', '?')})")
+    lines += [
+        f"    Actions: {', '.join(d.available_actions) or 'none'}",
+        f"    Regions: {', '.join(raw.get('regions') or []) or 'none'}",
+        f"    Created: {when(raw.get('createdAt'))}",
+    ]
+    if "updatedAt" in raw:
+        lines.append(f"    Updated: {when(raw.get('updatedAt'))}")
+    runtime = raw.get("runtime") if isinstance(raw.get("runtime"), dict) else {}
+    if runtime:
+        lines.append("Runtime")
+        lines += [f"    {name}: {_value(value)}" for name, value in runtime.items()]
+    lines.append("Domains")
+    lines += [f"    {url_for(h)}" for h in d.domains] or ["    (none assigned)"]
+    known = {"id", "status", "isCurrent", "project", "app", "environment", "docker", "git", "error",
+             "availableActions", "regions", "createdAt", "updatedAt", "runtime", "domains"}
+    extra = {name: value for name, value in raw.items() if name not in known}
+    if extra:
+        lines.append("Other")
+        lines += [f"    {name}: {_value(value)}" for name, value in extra.items()]
+    return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value) or "-"
+    return json.dumps(value) if isinstance(value, dict | bool) or value is None else str(value)
+
+
+# promote, rollback, stop, start
+
+
+ACTION_HELP = {
+    "promote": "Make a ready production deployment the current one (it then serves production traffic).\n\n"
+    "Promoting the current deployment of a rolled-back app confirms the rollback, so new deployments go live "
+    "automatically again.",
+    "rollback": "Roll production traffic back to an earlier ready deployment (ID is the deployment to roll back "
+    "TO).\n\nAfter a rollback, new deployments do not go live until you promote one.",
+    "stop": "Stop a running preview deployment; `unkey deployments start ID` resumes it.",
+    "start": "Start a stopped preview deployment so it serves traffic again.",
+}
+
+
+def _action_command(action: Action) -> Any:
+    def command(
+        deployment_id: IdArgument,
+        yes: YesOption = False,
+        timeout: TimeoutOption = 120,
+        output: OutputOption = Output.text,
+        root_key: RootKeyOption = None,
+        api_base_url: ApiUrlOption = None,
+        config: ConfigOption = None,
+        local: LocalOption = False,
+    ) -> None:
+        from unkey_deploy import actions
+        from unkey_deploy.api.deployments import PublicDeployments
+
+        if not yes and not _interactive():
+            raise UsageError(f"{action} needs confirmation: pass --yes (there is no terminal to ask on)")
+        with _client(local, root_key, api_base_url, config) as client:
+            api = PublicDeployments(client)
+            deployment = _describe(api, deployment_id)
+            reason = actions.refusal(action, deployment)
+            if reason:
+                raise UnkeyError(reason)
+            previous = api.current(deployment.project, deployment.app) if action in ("promote", "rollback") else None
+            if not yes and not typer.confirm(actions.question(action, deployment, previous), default=False):
+                raise UnkeyError(f"{action} cancelled: nothing was changed")
+            change = actions.apply(api, action, deployment, previous_current=previous, timeout=timeout)
+        if output is Output.json:
+            result = {
+                "action": action,
+                "deploymentId": change.after.id,
+                "status": change.after.status,
+                "isCurrent": change.after.is_current,
+                "previousStatus": change.before.status,
+                "previousCurrent": previous.id if previous else None,
+            }
+            print(json.dumps(result, indent=2))
+        else:
+            print(actions.describe(change))
+
+    command.__name__ = f"{action}_deployment"
+    return command
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and not os.environ.get("CI")
+
+
+# redeploy
+
+
+def redeploy(
+    deployment_id: IdArgument,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment to deploy to [default: the deployment's own].")
+    ] = None,
+    timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
+    output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
+    verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
+    root_key: RootKeyOption = None,
+    api_base_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    import time
+
+    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments
+    from unkey_deploy.cli.api_flags import build
+    from unkey_deploy.cli.deploy import print_header, print_summary
+    from unkey_deploy.pipeline import Target, follow, raise_if_failed, summary
+    from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.source import Source
+
+    human = sys.stdout if output is Output.text else sys.stderr
+    with _client(local, root_key, api_base_url, config) as client:
+        original = _describe(PublicDeployments(client), deployment_id)
+        environment = env or original.environment
+        target = Target(original.project, original.app, environment, client.base_url, "", family="deployments",
+                        timeout=timeout)
+        source = Source(
+            path=Path.cwd(),
+            branch=original.branch or "none",
+            commit=GitCommit(original.commit_sha) if original.commit_sha else None,
+        )
+        image = original.image or f"rebuilt from {_source(original)}"
+        print(f"Redeploying {original.id} ({original.project}/{original.app}) to {environment}", file=human)
+        print_header(human, source, image)
+        reporter = make_reporter(human, verbose=verbose)
+        try:
+            api = DeploymentsAPI(client, "deployments")
+            started = time.monotonic()
+            new_id = build(
+                lambda: api.redeploy(original.id, original.project, original.app, environment),
+                {"environment": "--env"},
+            )
+            outcome = follow(api, new_id, target, reporter, started)
+        finally:
+            close_reporter(reporter)
+    result = {**summary(target, source, image, outcome), "redeployOf": original.id}
+    if output is Output.json:
+        print(json.dumps(result, indent=2))
+    elif outcome.ready:
+        print_summary(human, result, source)
+    raise_if_failed(outcome)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    deployments_app.command(
+        "list",
+        help="List deployments, newest first, with the current production deployment marked.\n\n"
+        "Filters nest: --app needs --project, --env needs both. A page holds up to 100 deployments; "
+        "--all follows the cursor through every page.\n\n"
+        "\b\n"
+        "Examples:\n"
+        "  unkey deployments list --project=acme --app=api --env=production --status=ready\n"
+        "  unkey deployments list --project=acme --all --output=json\n\n"
+        + EXIT_CODES_HELP,
+    )(list_deployments)
+    deployments_app.command(
+        "get",
+        help="Show a deployment: status, source, available actions, runtime and domains (as URLs).\n\n"
+        "\b\n"
+        "Examples:\n"
+        "  unkey deployments get d_abc123\n"
+        "  unkey deployments get d_abc123 --output=json | jq .status\n\n"
+        + EXIT_CODES_HELP,
+    )(get)
+    for action in ("promote", "rollback", "stop", "start"):
+        deployments_app.command(
+            action,
+            help=f"{ACTION_HELP[action]}\n\n"
+            "The deployment is read first: when the action does not apply to it, nothing is sent. Asks for "
+            "confirmation on a terminal; elsewhere pass --yes. Waits until the change shows.\n\n"
+            "\b\n"
+            "Examples:\n"
+            f"  unkey deployments {action} d_abc123\n"
+            f"  unkey deployments {action} d_abc123 --yes --output=json\n\n"
+            + EXIT_CODES_HELP,
+        )(_action_command(action))  # type: ignore[arg-type]
+    deployments_app.command(
+        "redeploy",
+        help="Deploy an existing deployment again (same project, app and source) and wait until it is ready, "
+        "with the same progress and summary as `unkey deploy`.\n\n"
+        "\b\n"
+        "Examples:\n"
+        "  unkey deployments redeploy d_abc123\n"
+        "  unkey deployments redeploy d_abc123 --env=staging --output=json\n\n"
+        + EXIT_CODES_HELP,
+    )(redeploy)
+    app.add_typer(deployments_app)
