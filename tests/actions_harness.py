@@ -205,6 +205,44 @@ class Annotation:
 
 
 @dataclass
+class WorkflowCommands:
+    masks: list[str] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the lines the runner shows (commands consumed)
+
+
+def read_commands(text: str, into: WorkflowCommands | None = None) -> WorkflowCommands:
+    """Workflow commands in a step's output, read as the runner reads them (honouring stop-commands)."""
+    found = into or WorkflowCommands()
+    stop_token: str | None = None
+    for line in text.splitlines():
+        if stop_token is not None:
+            if line == f"::{stop_token}::":
+                stop_token = None
+            else:
+                found.log.append(line)
+            continue
+        match = COMMAND.match(line)
+        if not match:
+            found.log.append(line)
+            continue
+        command, props, data = match.group(1), match.group(2) or "", _unescape(match.group(3))
+        if command == "add-mask":
+            found.masks.append(data)
+        elif command == "stop-commands":
+            stop_token = data
+        elif command in ("error", "warning", "notice"):
+            properties = dict(p.split("=", 1) for p in props.split(",") if "=" in p)
+            found.annotations.append(Annotation(command, {k: _unescape(v) for k, v in properties.items()}, data))
+            found.log.append(f"{command.title()}: {data}")
+        elif command in ("group", "endgroup"):
+            found.log.append(f"[{command}] {data}".rstrip())
+        else:
+            found.log.append(line)
+    return found
+
+
+@dataclass
 class StepRun:
     name: str
     id: str | None
@@ -268,10 +306,8 @@ class ActionHarness:
         job_env = {**self.env, **self._runner_variables(github)}
         path_prefix: list[str] = []
         steps: list[StepRun] = []
-        masks: list[str] = []
-        annotations: list[Annotation] = []
+        found = WorkflowCommands()
         summary_parts: list[str] = []
-        log_lines: list[str] = []
         failed = False
         for index, spec in enumerate(self.action["runs"]["steps"]):
             expressions = Expressions(contexts, failed=failed)
@@ -292,7 +328,7 @@ class ActionHarness:
             result = self._run_step(index, spec["run"], job_env, step_env, path_prefix, workdir, timeout)
             result.name, result.id = name, spec.get("id")
             steps.append(result)
-            self._read_commands(result, masks, annotations, log_lines)
+            read_commands(result.stdout + result.stderr, into=found)
             summary_parts.append(result.summary)
             job_env.update(result.exported_env)
             path_prefix[:0] = reversed(result.added_path)
@@ -301,10 +337,10 @@ class ActionHarness:
         outputs_expr = Expressions(contexts, failed=failed)
         declared_outputs = self.action.get("outputs") or {}
         outputs = {name: outputs_expr.template(str(spec.get("value", ""))) for name, spec in declared_outputs.items()}
-        log = "\n".join(log_lines)
-        for secret in sorted(masks, key=len, reverse=True):
+        log = "\n".join(found.log)
+        for secret in sorted(found.masks, key=len, reverse=True):
             log = log.replace(secret, "***")
-        return ActionRun(steps, outputs, "".join(summary_parts), masks, annotations, log)
+        return ActionRun(steps, outputs, "".join(summary_parts), found.masks, found.annotations, log)
 
     def _github_context(self) -> dict[str, Any]:
         return {
@@ -385,31 +421,3 @@ class ActionHarness:
             exported_env=parse_file_commands(names["env"].read_text()),
             added_path=[p for p in names["path"].read_text().splitlines() if p],
         )
-
-    @staticmethod
-    def _read_commands(run: StepRun, masks: list[str], annotations: list[Annotation], log: list[str]) -> None:
-        stop_token: str | None = None
-        for line in (run.stdout + run.stderr).splitlines():
-            if stop_token is not None:
-                if line == f"::{stop_token}::":
-                    stop_token = None
-                else:
-                    log.append(line)
-                continue
-            match = COMMAND.match(line)
-            if not match:
-                log.append(line)
-                continue
-            command, props, data = match.group(1), match.group(2) or "", _unescape(match.group(3))
-            if command == "add-mask":
-                masks.append(data)
-            elif command == "stop-commands":
-                stop_token = data
-            elif command in ("error", "warning", "notice"):
-                properties = dict(p.split("=", 1) for p in props.split(",") if "=" in p)
-                annotations.append(Annotation(command, {k: _unescape(v) for k, v in properties.items()}, data))
-                log.append(f"{command.title()}: {data}")
-            elif command in ("group", "endgroup"):
-                log.append(f"[{command}] {data}".rstrip())
-            else:
-                log.append(line)
