@@ -1,0 +1,1 @@
+"""Image stage: build variables and their secret, the BuildKit build, the push."""
