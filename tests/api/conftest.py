@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def api() -> Iterator[RecordingAPI]:
     recording = RecordingAPI()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recording))
     recording.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield recording
     server.shutdown()
@@ -151,3 +152,27 @@ def sent(api: RecordingAPI):
         return body
 
     return check
+
+
+@pytest.fixture
+def unkey_api_in_process(monkeypatch, capsys, api: RecordingAPI, tmp_path):
+    """`unkey api ...` through the real entry point in this process: for the many usage-error cases,
+    where starting a process per case only costs time."""
+    from types import SimpleNamespace
+
+    from unkey_deploy.cli.main import run as unkey_main
+
+    for name in [name for name in os.environ if name.startswith("UNKEY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("UNKEY_ROOT_KEY", ROOT_KEY)
+    monkeypatch.setenv("UNKEY_API_BASE_URL", api.url)
+    monkeypatch.setenv("UNKEY_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*args: str) -> SimpleNamespace:
+        with pytest.raises(SystemExit) as exit:
+            unkey_main(["api", *args])
+        captured = capsys.readouterr()
+        return SimpleNamespace(returncode=exit.value.code, stdout=captured.out, stderr=captured.err)
+
+    return run

@@ -42,8 +42,8 @@ def test_body(unkey_api, sent, flags, body):
         (["--value=5"], "Missing option '--operation'"),
     ],
 )
-def test_usage_errors_send_nothing(unkey_api, api, flags, message):
-    result = unkey_api("keys", "update-credits", "--key-id=key_1234abcd", *flags)
+def test_usage_errors_send_nothing(unkey_api_in_process, api, flags, message):
+    result = unkey_api_in_process("keys", "update-credits", "--key-id=key_1234abcd", *flags)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -50,8 +50,8 @@ def test_body(unkey_api, sent, flags, fields):
         ([], "nothing to update: pass --meta-json and/or --ratelimits-json"),
     ],
 )
-def test_usage_errors_send_nothing(unkey_api, api, flags, message):
-    result = unkey_api("identities", "update-identity", "--identity=user_123", *flags)
+def test_usage_errors_send_nothing(unkey_api_in_process, api, flags, message):
+    result = unkey_api_in_process("identities", "update-identity", "--identity=user_123", *flags)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr.splitlines()[0]
     assert api.requests == []

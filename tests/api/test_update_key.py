@@ -107,8 +107,8 @@ def test_future_expiry_does_not_warn(unkey_api, sent):
         (["--output=yaml", "--name=x"], "--output must be json or text, got 'yaml'"),
     ],
 )
-def test_usage_errors_send_nothing(unkey_api, api, flags, message):
-    result = unkey_api("keys", "update-key", "--key-id=key_1234abcd", *flags)
+def test_usage_errors_send_nothing(unkey_api_in_process, api, flags, message):
+    result = unkey_api_in_process("keys", "update-key", "--key-id=key_1234abcd", *flags)
     assert result.returncode == 2, result.stderr
     first = result.stderr.splitlines()[0]
     assert first.startswith("error: ") and message in first, result.stderr
