@@ -102,3 +102,7 @@ class DeployTimeout(UnkeyError):
 
 class Interrupted(UnkeyError):
     exit_code = ExitCode.INTERRUPTED
+
+
+class AppNotDetected(UsageError):
+    """No ecosystem matched the source tree (and there is no Dockerfile)."""

@@ -1,0 +1,175 @@
+"""make_plan: find the app's ecosystem in a fixed order and let its provider plan the build."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from unkey_deploy.errors import AppNotDetected, UsageError
+from unkey_deploy.plan._buildpacks import Buildpack, load_buildpacks
+from unkey_deploy.plan._images import ImageMap, load_image_map
+from unkey_deploy.plan._model import Plan
+from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._versions import resolve
+
+# Tried in this order; the first ecosystem whose files are present wins. Ecosystems whose manifest
+# often sits beside a package.json (Rails, Laravel, Django with asset tooling) come before node, so a
+# package.json kept for front-end assets does not take over. An ecosystem without a buildpack unit
+# (buildpacks/<name>.yaml) and a provider module (unkey_deploy/plan/<name>.py) is skipped.
+DETECTION_ORDER: tuple[str, ...] = (
+    "php",
+    "go",
+    "java",
+    "rust",
+    "ruby",
+    "elixir",
+    "python",
+    "deno",
+    "dotnet",
+    "node",
+    "gleam",
+    "cpp",
+    "static",
+    "shell",
+    "procfile",
+)
+
+
+@dataclass
+class Context:
+    """What a provider gets: the tree, its unit, the image map, and a list to explain its choices in."""
+
+    src: Source
+    pack: Buildpack
+    images: ImageMap
+    reasons: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def version(self, tool: str, src: Source | None = None, *, report: bool = True) -> str:
+        """The tool's version; `report=False` keeps it out of plan.versions (a package manager's own)."""
+        pin = resolve(src or self.src, self.pack.versions[tool])
+        if report:
+            self.versions[tool] = pin.version
+        self.reasons.append(pin.reason)
+        return pin.version
+
+    def image(self, key: str, **values: str) -> str:
+        ref = self.pack.images[key].format(**values)
+        mapped = self.images.remap(ref)
+        if mapped != ref:
+            self.reasons.append(f"base image {ref} remapped to {mapped}")
+        return mapped
+
+    def plan(self, **fields: object) -> Plan:
+        fields.setdefault("context_dir", self.src.app)
+        return Plan(app_dir=self.src.app, reasons=self.reasons, versions=self.versions, **fields)  # type: ignore[arg-type]
+
+
+def provider(name: str) -> ModuleType:
+    return importlib.import_module(f"unkey_deploy.plan.{name}")
+
+
+def detect(src: Source) -> list[tuple[str, str]]:
+    """Every ecosystem that matches, in detection order, with the file that made it match."""
+    packs = load_buildpacks()
+    found: list[tuple[str, str]] = []
+    for name in DETECTION_ORDER:
+        pack = packs.get(name)
+        if pack is None:
+            continue
+        module = provider(name)
+        custom = getattr(module, "detect", None)
+        hit = custom(src, pack) if custom else src.first(pack.detect_files)
+        if hit:
+            found.append((name, hit))
+    return found
+
+
+def make_plan(
+    path: Path,
+    *,
+    root_dir: str | None = None,
+    dockerfile: Path | None = None,
+    base_images: dict[str, str] | None = None,
+    ignore_dockerfile: bool = False,
+) -> Plan:
+    """The build plan for the app at `path` (or at `path/root_dir`).
+
+    An existing Dockerfile (the app's own, or `dockerfile`) is used as is unless `ignore_dockerfile`.
+    """
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise UsageError(f"{path} is not a directory; pass the path of the app's source")
+    app = _app_dir(root, root_dir)
+    src = Source(root, app)
+    matches = detect(src)
+    existing = None if ignore_dockerfile else _existing_dockerfile(root, app, dockerfile)
+    if existing is not None:
+        return _dockerfile_plan(root, app, existing, matches, dockerfile is not None)
+    if not matches:
+        raise _nothing_detected(root, app)
+
+    packs = load_buildpacks()
+    images = load_image_map([app, root], base_images)
+    name, hit = matches[0]
+    ctx = Context(src, packs[name], images)
+    ctx.reasons.append(f"{packs[name].title}: found {hit}")
+    for other, other_hit in matches[1:]:
+        if other != "procfile":
+            ctx.reasons.append(
+                f"{other_hit} also present ({packs[other].title}); {packs[name].title} comes first in the "
+                "detection order (remove the stray file, set --root-dir, or add a Dockerfile)"
+            )
+    plan: Plan = provider(name).plan(ctx)
+    for other, _ in matches[1:]:
+        refine = getattr(provider(other), "refine", None)
+        if refine:
+            refine(plan, Context(src, packs[other], images, ctx.reasons, ctx.versions))
+    plan.root = root
+    return plan
+
+
+def _app_dir(root: Path, root_dir: str | None) -> Path:
+    if not root_dir:
+        return root
+    app = (root / root_dir).resolve()
+    if not app.is_relative_to(root):
+        raise UsageError(f"--root-dir {root_dir} points outside {root}; give a directory inside the repository")
+    if not app.is_dir():
+        raise UsageError(f"--root-dir {root_dir} does not exist in {root}; give the app's directory, e.g. apps/api")
+    return app
+
+
+def _existing_dockerfile(root: Path, app: Path, dockerfile: Path | None) -> Path | None:
+    if dockerfile is None:
+        found = app / "Dockerfile"
+        return found if found.is_file() else None
+    candidate = Path(dockerfile).expanduser()
+    for base in ((Path.cwd(), root, app) if not candidate.is_absolute() else (Path("/"),)):
+        if (base / candidate).is_file():
+            return (base / candidate).resolve()
+    raise UsageError(f"--dockerfile {dockerfile} not found; give a path to an existing Dockerfile")
+
+
+def _dockerfile_plan(root: Path, app: Path, path: Path, matches: list[tuple[str, str]], flag: bool) -> Plan:
+    why = "--dockerfile given" if flag else f"{path.relative_to(app) if path.is_relative_to(app) else path} found"
+    language = next((name for name, _ in matches if name != "procfile"), None)
+    plan = Plan(app_dir=app, context_dir=app, language=language, dockerfile_path=path, generated=False, root=root)
+    plan.reasons.append(f"{why}: building with the existing Dockerfile, nothing is generated")
+    return plan
+
+
+def looked_for() -> list[str]:
+    packs = load_buildpacks()
+    return [f for name in DETECTION_ORDER if name in packs for f in packs[name].detect_files]
+
+
+def _nothing_detected(root: Path, app: Path) -> AppNotDetected:
+    where = "." if app == root else str(app.relative_to(root))
+    return AppNotDetected(
+        f"could not determine how to build this app in {where}: "
+        "set --root-dir to the app's directory, or add a Dockerfile",
+        details=[f"looked for: {', '.join(looked_for())}"],
+    )

@@ -1,0 +1,84 @@
+"""Base image remapping: every FROM goes through `ImageMap.remap`.
+
+The map merges `build.baseImages` of the project's unkey.yaml with the UNKEY_BASE_IMAGES
+environment variable (a JSON object, or `from=to,from=to`); the environment wins. A key is an exact
+reference (`python:3.12-slim`) or a bare repository (`python`, any tag); a value without a tag then
+keeps the original tag. This is how a mirror, an internal registry or local stand-in images are used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from unkey_deploy.errors import ConfigError
+
+ENV_VAR = "UNKEY_BASE_IMAGES"
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """`repo[:tag]` → (repo, tag); a registry port is not a tag."""
+    name = ref.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1 :]
+    return name, None
+
+
+@dataclass
+class ImageMap:
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def remap(self, ref: str) -> str:
+        if ref in self.mapping:
+            return self.mapping[ref]
+        repo, tag = split_ref(ref)
+        target = self.mapping.get(repo)
+        if target is None:
+            return ref
+        if split_ref(target)[1] is None and "@" not in target and tag:
+            return f"{target}:{tag}"
+        return target
+
+
+def parse_env(value: str) -> dict[str, str]:
+    value = value.strip()
+    if not value:
+        return {}
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ConfigError(f"{ENV_VAR} must be a JSON object of strings or `from=to,from=to`")
+        return {str(k): v for k, v in data.items()}
+    pairs: dict[str, str] = {}
+    for item in value.split(","):
+        source, sep, target = item.strip().partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise ConfigError(f"{ENV_VAR} entry {item.strip()!r} is not `from=to`; e.g. python=mirror.local/python")
+        pairs[source.strip()] = target.strip()
+    return pairs
+
+
+def load_image_map(directories: list[Path], explicit: dict[str, str] | None = None) -> ImageMap:
+    """The merged map: project unkey.yaml (first directory that has one), then the environment, then `explicit`."""
+    from unkey_deploy.config import load_project_config
+
+    mapping: dict[str, str] = {}
+    for directory in directories:
+        data, path = load_project_config(directory)
+        if path is None:
+            continue
+        images = (data.get("build") or {}).get("baseImages") or {}
+        if not isinstance(images, dict):
+            raise ConfigError(f"{path}: build.baseImages must be a mapping of image → replacement")
+        mapping.update({str(k): str(v) for k, v in images.items()})
+        break
+    mapping.update(parse_env(os.environ.get(ENV_VAR, "")))
+    mapping.update(explicit or {})
+    return ImageMap(mapping)

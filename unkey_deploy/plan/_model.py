@@ -1,0 +1,90 @@
+"""The build plan: what the app is, how to build and start it, and the recipe for its Dockerfile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8080
+
+
+@dataclass
+class Recipe:
+    """What `dockerfile.render` turns into a Dockerfile.
+
+    With a build image there are two stages: `build` installs and builds, then the runtime stage
+    copies `artifacts` out of it. Without one, everything happens in the runtime image.
+    Paths in `install_files` are relative to the build context; `workdir` is where the app lives.
+    """
+
+    runtime_image: str
+    cmd: list[str]
+    build_image: str | None = None
+    workdir: str = "/app"
+    setup: list[str] = field(default_factory=list)  # build-stage RUNs before the dependencies
+    build_env: dict[str, str] = field(default_factory=dict)
+    install_files: list[str] = field(default_factory=list)
+    install: list[str] = field(default_factory=list)
+    caches: list[str] = field(default_factory=list)
+    build: list[str] = field(default_factory=list)
+    build_workdir: str | None = None  # where the build runs (a workspace member), default: workdir
+    artifacts: list[tuple[str, str]] = field(default_factory=list)  # (path in build stage, path in runtime)
+    copy_from: str = "."  # what of the context is copied in
+    copy_to: str | None = None  # where the source goes (default: workdir)
+    runtime_workdir: str | None = None  # where the app starts, default: workdir
+    runtime_env: dict[str, str] = field(default_factory=dict)
+    user: str = "10001"
+    create_user: bool = False  # create the user with groupadd/useradd (Debian-based runtime images)
+    dockerignore: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    app_dir: Path
+    context_dir: Path
+    language: str | None = None
+    package_manager: str | None = None
+    framework: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    install_command: str | None = None
+    build_command: str | None = None
+    start_command: str | None = None
+    port: int = DEFAULT_PORT
+    dockerfile_path: Path | None = None
+    generated: bool = True
+    reasons: list[str] = field(default_factory=list)
+    recipe: Recipe | None = None
+    root: Path | None = None  # the PATH the plan was made for; JSON paths are relative to it
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly what `unkey plan --output json` prints."""
+        recipe = self.recipe
+        return {
+            "language": self.language,
+            "packageManager": self.package_manager,
+            "framework": self.framework,
+            "versions": dict(self.versions),
+            "installCommand": self.install_command,
+            "buildCommand": self.build_command,
+            "startCommand": self.start_command,
+            "port": self.port,
+            "dockerfile": {
+                "path": self._rel(self.dockerfile_path) if self.dockerfile_path else None,
+                "generated": self.generated,
+            },
+            "appDir": self._rel(self.app_dir),
+            "context": self._rel(self.context_dir),
+            "baseImages": (
+                {"build": recipe.build_image, "runtime": recipe.runtime_image} if recipe and self.generated else None
+            ),
+            "reasons": list(self.reasons),
+        }
+
+    def _rel(self, path: Path) -> str:
+        base = self.root or self.app_dir
+        try:
+            rel = path.resolve().relative_to(base.resolve())
+        except ValueError:
+            return str(path)
+        return rel.as_posix() or "."

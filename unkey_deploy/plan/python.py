@@ -1,0 +1,206 @@
+"""Python: pip, uv, poetry, pdm and pipenv; Django, FastAPI and Flask entry points."""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatch
+from pathlib import Path
+
+from unkey_deploy.plan._buildpacks import Framework, PackageManager
+from unkey_deploy.plan._commands import exec_form
+from unkey_deploy.plan._engine import Context
+from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._source import Source
+
+VENV = "/opt/venv"
+TOOLS = "/opt/tools"
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def plan(ctx: Context) -> Plan:
+    src = ctx.src
+    workspace = find_uv_workspace(src)
+    top = src.at(workspace) if workspace else src
+    member = src.app.relative_to(workspace).as_posix() if workspace else "."
+    if workspace:
+        ctx.reasons.append(f"uv workspace member {member}: the build context is the workspace root")
+    pm, lockfile = package_manager(ctx, top)
+    deps = dependencies(src)
+    framework = find_framework(ctx, deps)
+    version = ctx.version("python", src)
+    image = ctx.image("python", python=version)
+    workdir = "/app" if member == "." else f"/app/{member}"
+
+    install = _install_command(ctx, pm, lockfile, deps, src, workspace is not None)
+    if install and workspace:
+        name = str(src.toml("pyproject.toml").get("project", {}).get("name") or member)
+        install = install.replace("--no-install-project", f"--package {name} --no-install-workspace")
+    setup = [f"python -m venv {VENV}"] if install else []
+    tool = pm.extra.get("tool")
+    if install and tool:
+        setup.append(f"python -m venv {TOOLS} && {TOOLS}/bin/pip install --no-cache-dir {tool}")
+    build = _build_command(ctx, framework, src)
+    start = _start(ctx, framework, deps, src)
+
+    env = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    if install:
+        env = {"PATH": f"{VENV}/bin:$PATH", **env}
+    build_env = {"VIRTUAL_ENV": VENV, "PATH": f"{VENV}/bin:{TOOLS}/bin:$PATH", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if pm.name == "uv":
+        build_env.update({"UV_PROJECT_ENVIRONMENT": VENV, "UV_LINK_MODE": "copy", "UV_PYTHON_DOWNLOADS": "never"})
+    if pm.name == "poetry":
+        build_env["POETRY_VIRTUALENVS_CREATE"] = "false"
+    staged = bool(install or build)
+    recipe = Recipe(
+        build_image=image if staged else None, runtime_image=image, workdir="/app", setup=setup,
+        build_env=build_env if staged else {}, install_files=_install_files(top, pm, lockfile, install, workspace),
+        install=[install] if install else [], caches=[pm.cache] if pm.cache and install else [],
+        build=[build] if build else [], build_workdir=workdir,
+        artifacts=[(VENV, VENV), ("/app", "/app")] if install else [("/app", "/app")],
+        runtime_workdir=workdir, runtime_env=env, create_user=True, user="app", cmd=exec_form(start),
+        dockerignore=list(ctx.pack.dockerignore),
+    )
+    return ctx.plan(language="python", package_manager=pm.name, framework=framework.id if framework else None,
+                    install_command=install, build_command=build, start_command=start,
+                    context_dir=top.app, recipe=recipe)
+
+
+def package_manager(ctx: Context, src: Source) -> tuple[PackageManager, str | None]:
+    for pm in ctx.pack.package_managers:
+        lockfile = src.first(pm.lockfiles)
+        if lockfile:
+            ctx.reasons.append(f"package manager {pm.name}: {lockfile} found")
+            return pm, lockfile
+    ctx.reasons.append("package manager pip: no lockfile or requirements.txt found")
+    return ctx.pack.package_manager("pip"), None
+
+
+def dependencies(src: Source) -> set[str]:
+    """Normalized names of the declared dependencies (requirements.txt, pyproject.toml, Pipfile)."""
+    names: list[str] = []
+    for line in (src.text("requirements.txt") or "").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.append(line)
+    pyproject = src.toml("pyproject.toml")
+    names += [str(d) for d in pyproject.get("project", {}).get("dependencies", []) or []]
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    names += [str(k) for k in poetry if k != "python"]
+    names += [str(k) for k in src.toml("Pipfile").get("packages", {}) or {}]
+    found = set()
+    for name in names:
+        match = _NAME.match(name)
+        if match:
+            found.add(match.group(1).lower().replace("_", "-"))
+    return found
+
+
+def find_framework(ctx: Context, deps: set[str]) -> Framework | None:
+    for framework in ctx.pack.frameworks:
+        hit = next((dep for dep in framework.dependencies if dep in deps), None)
+        if hit:
+            ctx.reasons.append(f"framework {framework.id}: {hit} is a dependency")
+            return framework
+    return None
+
+
+def find_uv_workspace(src: Source) -> Path | None:
+    directory = src.app.parent
+    while directory.is_relative_to(src.root):
+        workspace = src.at(directory).toml("pyproject.toml").get("tool", {}).get("uv", {}).get("workspace", {})
+        member = src.app.relative_to(directory).as_posix()
+        if any(fnmatch(member, str(pattern).rstrip("/")) for pattern in workspace.get("members", []) or []):
+            return directory
+        if directory == src.root:
+            break
+        directory = directory.parent
+    return None
+
+
+def _install_command(ctx: Context, pm: PackageManager, lockfile: str | None, deps: set[str], src: Source,
+                     workspace: bool) -> str | None:
+    if workspace or (lockfile and (deps or pm.name != "pip")):
+        return pm.install
+    if deps:
+        return pm.install_without_lockfile or pm.install
+    ctx.reasons.append("install: skipped, no dependencies declared")
+    return None
+
+
+def _install_files(top: Source, pm: PackageManager, lockfile: str | None, install: str | None,
+                   workspace: Path | None) -> list[str]:
+    if not install or workspace or not lockfile or pm.install_without_lockfile == install:
+        return []  # the install needs the whole source (a workspace or `pip install .`)
+    candidates = (lockfile, "pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
+    files = [name for name in dict.fromkeys(candidates) if top.exists(name)]
+    return files if pm.name != "pip" else [lockfile]
+
+
+def _build_command(ctx: Context, framework: Framework | None, src: Source) -> str | None:
+    if framework and framework.id == "django":
+        settings = _django_project(src)
+        text = src.text(f"{settings}/settings.py") if settings else None
+        if text and "STATIC_ROOT" in text:
+            ctx.reasons.append("build: collectstatic, STATIC_ROOT is set in settings.py")
+            return "python manage.py collectstatic --noinput"
+    return None
+
+
+def _django_project(src: Source) -> str | None:
+    for name in src.subdirs():
+        if src.exists(f"{name}/wsgi.py") or src.exists(f"{name}/settings.py"):
+            return name
+    return None
+
+
+def _app_object(src: Source, constructor: str) -> tuple[str, str] | None:
+    """(module, variable) of the first entry file that calls `constructor(`, e.g. ("main", "app")."""
+    pattern = re.compile(rf"^(\w+)\s*=\s*{constructor}\(", re.MULTILINE)
+    for entry in ("main.py", "app.py", "server.py", "api.py", "app/main.py", "app/__init__.py", "src/main.py",
+                  "src/app.py", "wsgi.py", "asgi.py"):
+        match = pattern.search(src.text(entry) or "")
+        if match:
+            module = entry.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+            return module, match.group(1)
+    return None
+
+
+def _start(ctx: Context, framework: Framework | None, deps: set[str], src: Source) -> str:
+    fw = framework.id if framework else None
+    if fw == "django":
+        project = _django_project(src)
+        if project and "gunicorn" in deps:
+            ctx.reasons.append(f"start: gunicorn serving {project}.wsgi")
+            return f"gunicorn {project}.wsgi:application --bind 0.0.0.0:$PORT"
+        if project and "uvicorn" in deps and src.exists(f"{project}/asgi.py"):
+            ctx.reasons.append(f"start: uvicorn serving {project}.asgi")
+            return f"uvicorn {project}.asgi:application --host 0.0.0.0 --port $PORT"
+        ctx.reasons.append("start: Django's development server (add gunicorn to the dependencies for production)")
+        return "python manage.py runserver 0.0.0.0:$PORT"
+    if fw == "fastapi":
+        found = _app_object(src, "FastAPI") or ("main", "app")
+        ctx.reasons.append(f"start: uvicorn serving {found[0]}:{found[1]}")
+        return f"uvicorn {found[0]}:{found[1]} --host 0.0.0.0 --port $PORT"
+    if fw == "flask":
+        found = _app_object(src, "Flask") or ("app", "app")
+        if "gunicorn" in deps:
+            ctx.reasons.append(f"start: gunicorn serving {found[0]}:{found[1]}")
+            return f"gunicorn {found[0]}:{found[1]} --bind 0.0.0.0:$PORT"
+        ctx.reasons.append(f"start: flask run {found[0]}:{found[1]} (add gunicorn to the dependencies for production)")
+        return f"flask --app {found[0]}:{found[1]} run --host 0.0.0.0 --port $PORT"
+    if "gunicorn" in deps:
+        found = _app_object(src, "Flask") or _app_object(src, "\\w+")
+        if found:
+            ctx.reasons.append(f"start: gunicorn serving {found[0]}:{found[1]}")
+            return f"gunicorn {found[0]}:{found[1]} --bind 0.0.0.0:$PORT"
+    entry = src.first(ctx.pack.entry_files)
+    if entry:
+        ctx.reasons.append(f"start: {entry} found")
+        return f"python {entry}"
+    from unkey_deploy.errors import UsageError
+
+    raise UsageError(
+        "could not find how to start this Python app: add a main.py or app.py, a Procfile with a web: line, "
+        "or a Dockerfile"
+    )
+
