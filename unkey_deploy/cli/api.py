@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from unkey_deploy.cli import api_flags
 from unkey_deploy.errors import TransientError, UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.api import Client, Response
 
 RootKeyOption = Annotated[
     str | None,
@@ -300,14 +303,18 @@ def _output_format(value: str) -> str:
 
 
 def _send(
-    request: Callable[[Any], Any], root_key: str | None, api_url: str | None, config: str | None, output: str
+    request: Callable[[Client], Response],
+    root_key: str | None,
+    api_url: str | None,
+    config: str | None,
+    output: str,
 ) -> None:
     """Resolve credentials and URL (flag > environment > config file), call, print the result."""
     from unkey_deploy.api import Client
     from unkey_deploy.config import resolve_api_url, resolve_root_key
 
     credentials = resolve_root_key(root_key, config)
-    assert credentials is not None
+    assert credentials is not None  # required=True raises instead of returning None
     url = resolve_api_url(api_url, config)
     with Client(url, credentials.root_key, on_retry=_warn_retry) as client:
         response = request(client)
