@@ -131,7 +131,7 @@ def _clause_ok(version: str, clause: str) -> bool:
         return have[: len(bound)] == bound if op != "!=" else have[: len(bound)] != bound
     if op == "!=":
         return have[: len(bound)] != bound
-    padded = have + (0,) * max(0, len(bound) - len(have))
+    padded = have + (999,) * max(0, len(bound) - len(have))  # a candidate "20" stands for the newest 20.x
     if op == ">=":
         return padded >= bound
     if op == ">":
