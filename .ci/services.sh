@@ -190,10 +190,10 @@ write_env() {
     fi
     if [ "${standins_ok:-1}" = 0 ]; then
         local s=unkey-standin
-        echo "UNKEY_BASE_IMAGES={\"python\": \"$s/python:bookworm\", \"node\": \"$s/node:bookworm\"," \
-            "\"golang\": \"$s/go:bookworm\", \"debian\": \"$s/debian:bookworm\"," \
-            "\"busybox\": \"$s/debian:bookworm\"," \
-            "\"gcr.io/distroless/static-debian12\": \"$s/debian:bookworm\"}" | tr -s ' ' >>"$tmp"
+        # Single-quoted: the file is sourced by the shell (`set -a; . services.env`) and read by the tests.
+        echo "UNKEY_BASE_IMAGES='{\"python\":\"$s/python:bookworm\",\"node\":\"$s/node:bookworm\",\
+\"golang\":\"$s/go:bookworm\",\"debian\":\"$s/debian:bookworm\",\"busybox\":\"$s/debian:bookworm\",\
+\"gcr.io/distroless/static-debian12\":\"$s/debian:bookworm\"}'" >>"$tmp"
     fi
     chmod 600 "$tmp" && mv "$tmp" "$ENV_FILE"
 }
