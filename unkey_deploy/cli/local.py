@@ -12,9 +12,10 @@ local_app = typer.Typer(
     name="local",
     help="A local control plane that speaks Unkey's API, so deploys work without an Unkey account.\n\n"
     "Examples:\n\n"
-    "  unkey local serve                       # http://127.0.0.1:7070, docker when available\n\n"
-    "  unkey local serve --runtime simulate --port 0 --allow-any-key\n\n"
-    "  unkey local ps\n\n"
+    "\b\n"
+    "  unkey local serve      # http://127.0.0.1:7070, runtime docker when an engine answers\n"
+    "  unkey local serve --runtime simulate --port 0 --allow-any-key\n"
+    "  unkey local ps\n"
     "  unkey local down",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -64,17 +65,16 @@ def serve(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
 ) -> None:
-    """Serve Unkey's deploy and deployments API on 127.0.0.1 with state in SQLite.
+    """Serve Unkey's API (deploy, deployments, keys, identities) on 127.0.0.1, state in SQLite.
 
     The first line printed on stdout is the URL; a generated root key is printed on the second.
     SIGTERM or Ctrl-C stop it.
 
     Examples:
 
+    \b
       unkey local serve
-
       unkey local serve --runtime simulate --port 0 --ready-after 2-20 --steps none
-
       UNKEY_LOCAL_URL=http://127.0.0.1:7070 unkey deploy IMAGE --project acme --local
     """
     from unkey_deploy.local.endpoint import default_data_dir
@@ -127,8 +127,8 @@ def ps(
 
     Examples:
 
+    \b
       unkey local ps
-
       unkey local ps --output json
     """
     import json
@@ -160,8 +160,8 @@ def down(
 
     Examples:
 
+    \b
       unkey local down
-
       unkey local down --deployment d_abc123
     """
     from unkey_deploy.local.docker_runtime import engine, remove_containers

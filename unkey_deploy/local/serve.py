@@ -15,6 +15,7 @@ from unkey_deploy.errors import UsageError
 from unkey_deploy.local.deployments_api import ROUTES as DEPLOYMENT_ROUTES
 from unkey_deploy.local.deployments_api import Context
 from unkey_deploy.local.endpoint import docker_available, load_or_create_root_key
+from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
 from unkey_deploy.local.lifecycle import Controller
 from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
 from unkey_deploy.local.server import LocalServer
@@ -57,7 +58,9 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
     root_key, generated = _root_key(options)
     try:
-        server = LocalServer((options.host, options.port), context, DEPLOYMENT_ROUTES, root_key=root_key)
+        server = LocalServer(
+            (options.host, options.port), context, {**DEPLOYMENT_ROUTES, **KEY_ROUTES}, root_key=root_key
+        )
     except OSError as exc:
         store.close()
         raise UsageError(

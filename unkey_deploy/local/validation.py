@@ -1,7 +1,7 @@
 """Request-body validation against a small subset of JSON Schema, the subset Unkey's spec uses.
 
 Schemas are plain dicts (`type`, `properties`, `required`, `additionalProperties`, `minLength`,
-`maxLength`, `pattern`, `minimum`, `maximum`, `enum`, `items`, `minItems`, `maxItems`, `nullable`).
+`maxLength`, `pattern`, `maxProperties`, `minimum`, `maximum`, `enum`, `items`, `minItems`, `maxItems`, `nullable`).
 Every problem becomes one `ValidationIssue` with the JSON path of the offending field.
 """
 
@@ -69,6 +69,8 @@ def _is_type(value: Any, kind: str) -> bool:
 def _object_issues(value: dict[str, Any], schema: Schema, location: str) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     properties: dict[str, Schema] = schema.get("properties", {})
+    if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+        issues.append(ValidationIssue(location, f"must have at most {schema['maxProperties']} properties"))
     for name in schema.get("required", []):
         if name not in value:
             issues.append(

@@ -1,0 +1,255 @@
+"""`keys.*` and `identities.*` over the local store, enough to try the `unkey api` commands locally.
+
+Keys and identities are JSON documents in the store; `keys.createKey` and `identities.createIdentity`
+seed them. Handlers take the parsed body and return (HTTP status, response body without `meta`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from unkey_deploy.local import problems
+from unkey_deploy.local.deployments_api import Context
+from unkey_deploy.local.problems import ValidationIssue
+from unkey_deploy.local.store import new_id, now_ms
+from unkey_deploy.local.validation import Schema, check
+
+INT64_MAX = 9223372036854775807
+_EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_.-]+$"}
+_META = {"type": "object", "maxProperties": 100}
+_RATELIMIT = {
+    "type": "object",
+    "required": ["name", "limit", "duration", "autoApply"],
+    "properties": {
+        "name": {"type": "string", "minLength": 3, "maxLength": 128},
+        "limit": {"type": "integer", "minimum": 1},
+        "duration": {"type": "integer", "minimum": 1000},
+        "autoApply": {"type": "boolean"},
+    },
+}
+_RATELIMITS = {"type": "array", "maxItems": 50, "items": _RATELIMIT}
+_REFILL = {
+    "type": "object",
+    "nullable": True,
+    "required": ["interval", "amount"],
+    "additionalProperties": False,
+    "properties": {
+        "interval": {"type": "string", "enum": ["daily", "monthly"]},
+        "amount": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+        "refillDay": {"type": "integer", "minimum": 1, "maximum": 31},
+    },
+}
+_REMAINING = {"type": "integer", "nullable": True, "minimum": 0, "maximum": INT64_MAX}
+_CREDITS = {
+    "type": "object",
+    "nullable": True,
+    "additionalProperties": False,
+    "properties": {"remaining": _REMAINING, "refill": _REFILL},
+}
+_KEY_ID = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"}
+_NAMES = {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128}}
+
+CREATE_KEY: Schema = {
+    "type": "object",
+    "required": ["apiId"],
+    "additionalProperties": False,
+    "properties": {
+        "apiId": {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"},
+        "prefix": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^[a-zA-Z0-9_]+$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "byteLength": {"type": "integer", "minimum": 16, "maximum": 255},
+        "externalId": _EXTERNAL_ID,
+        "meta": _META,
+        "roles": _NAMES,
+        "permissions": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1}},
+        "expires": {"type": "integer", "minimum": 0, "maximum": 4102444800000},
+        "credits": {**_CREDITS, "nullable": False, "required": ["remaining"]},
+        "ratelimits": _RATELIMITS,
+        "enabled": {"type": "boolean"},
+        "recoverable": {"type": "boolean"},
+    },
+}
+UPDATE_KEY: Schema = {
+    "type": "object",
+    "required": ["keyId"],
+    "additionalProperties": False,
+    "properties": {
+        "keyId": _KEY_ID,
+        "name": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 255},
+        "externalId": {**_EXTERNAL_ID, "nullable": True},
+        "meta": {**_META, "nullable": True},
+        "expires": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 4102444800000},
+        "credits": _CREDITS,
+        "ratelimits": _RATELIMITS,
+        "enabled": {"type": "boolean"},
+        "roles": _NAMES,
+        "permissions": {"type": "array", "maxItems": 1000,
+                        "items": {"type": "string", "minLength": 1, "maxLength": 128,
+                                  "pattern": r"^[a-zA-Z0-9_:\-\.\*]+$"}},
+    },
+}
+UPDATE_CREDITS: Schema = {
+    "type": "object",
+    "required": ["keyId", "operation"],
+    "additionalProperties": False,
+    "properties": {
+        "keyId": {"type": "string", "minLength": 3},
+        "value": _REMAINING,
+        "operation": {"type": "string", "enum": ["set", "increment", "decrement"]},
+    },
+}
+CREATE_IDENTITY: Schema = {
+    "type": "object",
+    "required": ["externalId"],
+    "additionalProperties": False,
+    "properties": {"externalId": _EXTERNAL_ID, "meta": _META, "ratelimits": _RATELIMITS},
+}
+UPDATE_IDENTITY: Schema = {
+    "type": "object",
+    "required": ["identity"],
+    "additionalProperties": False,
+    "properties": {"identity": {"type": "string", "minLength": 1}, "meta": _META, "ratelimits": _RATELIMITS},
+}
+GET_IDENTITY: Schema = {
+    "type": "object",
+    "required": ["identity"],
+    "additionalProperties": False,
+    "properties": {"identity": {"type": "string", "minLength": 3}},
+}
+
+
+def create_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, CREATE_KEY)
+    store = ctx.controller.store
+    key_id = new_id("key_", 22)
+    secret = secrets.token_urlsafe(body.get("byteLength", 16))
+    plaintext = f"{body['prefix']}_{secret}" if body.get("prefix") else secret
+    record = {field: body[field] for field in body if field not in ("byteLength", "recoverable")}
+    record.update(keyId=key_id, createdAt=now_ms(), enabled=body.get("enabled", True))
+    if "credits" in body:
+        record["credits"] = _credits(body["credits"])
+    if "externalId" in body:
+        record["identityId"] = _identity_for(ctx, body["externalId"])["id"]
+    store.put_record("key", key_id, record)
+    return 200, {"data": {"keyId": key_id, "key": plaintext}}
+
+
+def update_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, UPDATE_KEY)
+    record = _key(ctx, body["keyId"])
+    for name, value in body.items():
+        if name == "keyId":
+            continue
+        if value is None:
+            record.pop(name, None)
+            if name == "externalId":
+                record.pop("identityId", None)
+        elif name == "credits":
+            record["credits"] = _credits(value)
+        else:
+            record[name] = value
+            if name == "externalId":
+                record["identityId"] = _identity_for(ctx, value)["id"]
+    record["updatedAt"] = now_ms()
+    ctx.controller.store.put_record("key", record["keyId"], record)
+    return 200, {"data": {}}
+
+
+def update_credits(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, UPDATE_CREDITS)
+    record = _key(ctx, body["keyId"])
+    operation, value = body["operation"], body.get("value")
+    credits = record.get("credits") or {"remaining": None}
+    if operation == "set":
+        credits = {"remaining": None} if value is None else {**credits, "remaining": value}
+    else:
+        if value is None:
+            raise problems.invalid_input(
+                [ValidationIssue("body.value", f"is required for operation {operation}", "send a value >= 0")]
+            )
+        if credits.get("remaining") is None:
+            raise problems.invalid_input(
+                [ValidationIssue("body.operation", f"cannot {operation} the credits of a key with unlimited usage",
+                                 "use operation set to give the key a number of credits first")]
+            )
+        delta = value if operation == "increment" else -value
+        credits["remaining"] = min(max(credits["remaining"] + delta, 0), INT64_MAX)
+    record["credits"] = credits
+    record["updatedAt"] = now_ms()
+    ctx.controller.store.put_record("key", record["keyId"], record)
+    return 200, {"data": credits}
+
+
+def create_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, CREATE_IDENTITY)
+    if ctx.controller.store.find_record("identity", "externalId", body["externalId"]):
+        raise problems.conflict("identity", f"An identity with externalId {body['externalId']} already exists.")
+    identity = _new_identity(ctx, body["externalId"], body.get("meta") or {}, body.get("ratelimits") or [])
+    return 200, {"data": {"identityId": identity["id"]}}
+
+
+def update_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, UPDATE_IDENTITY)
+    identity = _identity(ctx, body["identity"])
+    if "meta" in body:
+        identity["meta"] = body["meta"]
+    if "ratelimits" in body:
+        identity["ratelimits"] = _ratelimits(body["ratelimits"])
+    ctx.controller.store.put_record("identity", identity["id"], identity)
+    return 200, {"data": identity}
+
+
+def get_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+    check(body, GET_IDENTITY)
+    return 200, {"data": _identity(ctx, body["identity"])}
+
+
+def _credits(value: dict[str, Any] | None) -> dict[str, Any]:
+    if not value or value.get("remaining") is None:
+        return {"remaining": None}
+    credits = {"remaining": value["remaining"]}
+    if value.get("refill"):
+        credits["refill"] = value["refill"]
+    return credits
+
+
+def _ratelimits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": new_id("rl_"), **item} for item in items]
+
+
+def _key(ctx: Context, key_id: str) -> dict[str, Any]:
+    record = ctx.controller.store.get_record("key", key_id)
+    if record is None:
+        raise problems.not_found("key", f"The key {key_id} does not exist.")
+    return record
+
+
+def _identity(ctx: Context, reference: str) -> dict[str, Any]:
+    store = ctx.controller.store
+    identity = store.get_record("identity", reference) or store.find_record("identity", "externalId", reference)
+    if identity is None:
+        raise problems.not_found("identity", f"The identity {reference} does not exist.")
+    return identity
+
+
+def _identity_for(ctx: Context, external_id: str) -> dict[str, Any]:
+    found = ctx.controller.store.find_record("identity", "externalId", external_id)
+    return found or _new_identity(ctx, external_id, {}, [])
+
+
+def _new_identity(ctx: Context, external_id: str, meta: dict[str, Any], ratelimits: list[Any]) -> dict[str, Any]:
+    identity_id = new_id("id_")
+    identity = {"id": identity_id, "externalId": external_id, "meta": meta, "ratelimits": _ratelimits(ratelimits)}
+    ctx.controller.store.put_record("identity", identity_id, identity)
+    return identity
+
+
+ROUTES = {
+    "keys.createKey": create_key,
+    "keys.updateKey": update_key,
+    "keys.updateCredits": update_credits,
+    "identities.createIdentity": create_identity,
+    "identities.updateIdentity": update_identity,
+    "identities.getIdentity": get_identity,
+}
