@@ -19,7 +19,7 @@ def plan(ctx: Context) -> Plan:
     src = ctx.src
     version = ctx.version("deno")
     config = deno_config(src)
-    tasks = config.get("tasks") if isinstance(config.get("tasks"), dict) else {}
+    tasks: dict = config["tasks"] if isinstance(config.get("tasks"), dict) else {}
     entry = src.first(ctx.pack.entry_files)
     if "start" in tasks:
         start = "deno task start"

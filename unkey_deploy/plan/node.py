@@ -7,12 +7,10 @@ from fnmatch import fnmatch
 from typing import Any
 
 from unkey_deploy.plan._buildpacks import Framework, PackageManager
-from unkey_deploy.plan._commands import exec_form
+from unkey_deploy.plan._commands import STATIC_SERVER, STATIC_SERVER_CMD, exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
-
-STATIC_SERVER = 'busybox httpd -f -p "$PORT" -h /srv'
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ def plan(ctx: Context) -> Plan:
     workdir = "/app" if member == "." else f"/app/{member}"
 
     setup, install = _install(ctx, pm, lockfile, top, workspace is not None or bool(deps))
-    scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
+    scripts: dict[str, Any] = pkg["scripts"] if isinstance(pkg.get("scripts"), dict) else {}
     build = f"{pm.extra['run']} build" if "build" in scripts else None
     if build:
         ctx.reasons.append("build: the build script of package.json")
@@ -54,7 +52,7 @@ def plan(ctx: Context) -> Plan:
             build_image=image, runtime_image=ctx.image("static"), workdir="/app", setup=setup,
             install_files=files, install=[install] if install else [], caches=caches,
             build=[build] if build else [], build_workdir=workdir,
-            artifacts=[(f"{workdir}/{static_dir}", "/srv")], runtime_workdir="/srv", cmd=exec_form(STATIC_SERVER),
+            artifacts=[(f"{workdir}/{static_dir}", "/srv")], runtime_workdir="/srv", cmd=STATIC_SERVER_CMD,
             dockerignore=ignore,
         )
         return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,

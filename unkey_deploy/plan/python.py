@@ -189,10 +189,10 @@ def _start(ctx: Context, framework: Framework | None, deps: set[str], src: Sourc
         ctx.reasons.append(f"start: flask run {found[0]}:{found[1]} (add gunicorn to the dependencies for production)")
         return f"flask --app {found[0]}:{found[1]} run --host 0.0.0.0 --port $PORT"
     if "gunicorn" in deps:
-        found = _app_object(src, "Flask") or _app_object(src, "\\w+")
-        if found:
-            ctx.reasons.append(f"start: gunicorn serving {found[0]}:{found[1]}")
-            return f"gunicorn {found[0]}:{found[1]} --bind 0.0.0.0:$PORT"
+        wsgi = _app_object(src, "Flask") or _app_object(src, "\\w+")
+        if wsgi:
+            ctx.reasons.append(f"start: gunicorn serving {wsgi[0]}:{wsgi[1]}")
+            return f"gunicorn {wsgi[0]}:{wsgi[1]} --bind 0.0.0.0:$PORT"
     entry = src.first(ctx.pack.entry_files)
     if entry:
         ctx.reasons.append(f"start: {entry} found")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-from unkey_deploy.plan._commands import exec_form
+from unkey_deploy.plan._commands import STATIC_SERVER, STATIC_SERVER_CMD
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
-
-SERVER = 'busybox httpd -f -p "$PORT" -h /srv'
 
 
 def plan(ctx: Context) -> Plan:
@@ -22,8 +20,8 @@ def plan(ctx: Context) -> Plan:
         root = "public"
         ctx.reasons.append("site root public/: public/index.html found")
     recipe = Recipe(
-        runtime_image=ctx.image("static"), workdir="/srv", copy_from=root, cmd=exec_form(SERVER),
+        runtime_image=ctx.image("static"), workdir="/srv", copy_from=root, cmd=STATIC_SERVER_CMD,
         dockerignore=list(ctx.pack.dockerignore),
     )
     ctx.reasons.append("start: busybox httpd serves the files on $PORT")
-    return ctx.plan(language="static", start_command=SERVER, recipe=recipe)
+    return ctx.plan(language="static", start_command=STATIC_SERVER, recipe=recipe)
