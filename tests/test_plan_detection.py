@@ -225,3 +225,13 @@ def test_standalone_app_in_a_monorepo_keeps_its_own_context(tmp_path):
     plan = make_plan(tmp_path, root_dir="services/api")
     assert plan.context_dir == tmp_path / "services" / "api"
     assert plan.to_json()["appDir"] == "services/api"
+
+
+def test_loader_prefers_units_shipped_in_the_package(tmp_path, monkeypatch):
+    from unkey_deploy.plan import _buildpacks
+
+    package = tmp_path / "site-packages" / "unkey_deploy"
+    monkeypatch.setattr(_buildpacks, "PACKAGE_DIR", package)
+    assert _buildpacks.buildpacks_dir() == tmp_path / "site-packages" / "buildpacks"  # editable: repository dir
+    (package / "buildpacks").mkdir(parents=True)
+    assert _buildpacks.buildpacks_dir() == package / "buildpacks"  # installed wheel
