@@ -157,15 +157,7 @@ class DeploymentsAPI:
 
     def redeploy(self, deployment_id: str, project: str, app: str, environment: str) -> str:
         """Re-run a deployment (createDeployment with the `deployment` source) in `environment`."""
-        from unkey_deploy.api.schemas import require_valid
-
-        body = {
-            "project": project,
-            "app": app,
-            "environment": environment,
-            "deployment": {"deploymentId": deployment_id},
-        }
-        body = require_valid("deployments.createDeployment", body)
+        body = redeploy_body(deployment_id, project, app, environment)
         resp = self.client.call("deployments.createDeployment", body, idempotent=False)
         return str(resp.data["deploymentId"])
 
@@ -213,9 +205,7 @@ class Deployment:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Deployment:
-        git = data.get("git") if isinstance(data.get("git"), dict) else {}
-        docker = data.get("docker") if isinstance(data.get("docker"), dict) else {}
-        error = data.get("error") if isinstance(data.get("error"), dict) else None
+        git, docker, error = (_mapping(data.get(name)) for name in ("git", "docker", "error"))
         return cls(
             id=str(data.get("id") or ""),
             status=str(data.get("status") or "unspecified").lower(),
@@ -229,13 +219,17 @@ class Deployment:
             branch=git.get("branch") or None,
             commit_sha=git.get("commitSha") or None,
             created_at=data.get("createdAt"),
-            error=error,
+            error=error or None,
             raw=data,
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == PRODUCTION
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -272,6 +266,14 @@ class Page:
     @property
     def has_more(self) -> bool:
         return self.cursor is not None
+
+
+def redeploy_body(deployment_id: str, project: str, app: str, environment: str) -> dict[str, Any]:
+    """The deployments.createDeployment body with the `deployment` source, checked against the schema."""
+    from unkey_deploy.api.schemas import require_valid
+
+    body = {"project": project, "app": app, "environment": environment, "deployment": {"deploymentId": deployment_id}}
+    return require_valid("deployments.createDeployment", body)
 
 
 def deployment_id_body(operation: str, deployment_id: str) -> dict[str, Any]:

@@ -60,6 +60,7 @@ TimeoutOption = Annotated[
 ]
 
 ID_FLAGS = {"deploymentId": "ID"}
+REDEPLOY_FLAGS = {"environment": "--env"}
 LIST_FLAGS = {
     "project": "--project", "app": "--app", "environment": "--env", "status": "--status", "limit": "--limit",
     "cursor": "--cursor",
@@ -77,11 +78,13 @@ def _client(local: bool, root_key: str | None, api_url: str | None, config: Path
 
 
 def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
+    from unkey_deploy.api.deployments import deployment_id_body
     from unkey_deploy.cli.api_flags import build
     from unkey_deploy.errors import NotFoundError
 
+    build(lambda: deployment_id_body("deployments.getDeployment", deployment_id), ID_FLAGS)
     try:
-        return build(lambda: api.describe(deployment_id), ID_FLAGS)
+        return api.describe(deployment_id)
     except NotFoundError as exc:
         raise NotFoundError(
             f"deployment {deployment_id} not found: check the ID with `unkey deployments list`",
@@ -161,8 +164,9 @@ def _page(api: PublicDeployments, filters: ListFilters, cursor: str | None) -> P
     from unkey_deploy.cli.api_flags import build
     from unkey_deploy.errors import APIError
 
+    build(lambda: filters.body(cursor), LIST_FLAGS)
     try:
-        return build(lambda: api.page(filters, cursor), LIST_FLAGS)
+        return api.page(filters, cursor)
     except APIError as exc:
         if cursor is not None and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
             raise UsageError(
@@ -360,7 +364,7 @@ def redeploy(
 ) -> None:
     import time
 
-    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments
+    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments, redeploy_body
     from unkey_deploy.cli.api_flags import build
     from unkey_deploy.cli.deploy import print_header, print_summary
     from unkey_deploy.pipeline import Target, follow, raise_if_failed, summary
@@ -371,6 +375,7 @@ def redeploy(
     with _client(local, root_key, api_base_url, config) as client:
         original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
+        build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)
         target = Target(original.project, original.app, environment, client.base_url, "", family="deployments",
                         timeout=timeout)
         source = Source(
@@ -385,10 +390,7 @@ def redeploy(
         try:
             api = DeploymentsAPI(client, "deployments")
             started = time.monotonic()
-            new_id = build(
-                lambda: api.redeploy(original.id, original.project, original.app, environment),
-                {"environment": "--env"},
-            )
+            new_id = api.redeploy(original.id, original.project, original.app, environment)
             outcome = follow(api, new_id, target, reporter, started)
         finally:
             close_reporter(reporter)
