@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import httpx
+
 from tests.local.conftest import create_image_deployment
 
 FAST = ("--step-delay", "0.02")
@@ -166,3 +168,29 @@ def test_stop_and_start_only_for_previews(local_server):
     refused = server.call("deployments.stopDeployment", {"deploymentId": production})
     assert refused.status_code == 412 and "preview" in refused.json()["error"]["detail"]
     assert server.call("deployments.stopDeployment", {"deploymentId": "d_nothere"}).status_code == 404
+
+
+def test_current_deployment_answers_on_a_stable_url_that_survives_restarts(local_server, tmp_path):
+    data_dir = tmp_path / "stable"
+    server = local_server(*FAST, data_dir=data_dir)
+    first = create_image_deployment(server, "ghcr.io/acme/api:v1")
+    domains = server.wait_status(first, "ready")["domains"]
+    stable = next(d for d in domains if d.startswith("localhost:"))
+    assert first in httpx.get(f"http://{stable}/", timeout=5).text
+
+    second = create_image_deployment(server, "ghcr.io/acme/api:v2")
+    assert stable in wait_current(server, second, True)["domains"]
+    assert second in httpx.get(f"http://{stable}/", timeout=5).text
+    assert stable not in server.call("deployments.getDeployment", {"deploymentId": first}).json()["data"]["domains"]
+
+    preview = create_image_deployment(server, env="preview")
+    assert not any(d.startswith("localhost:") for d in server.wait_status(preview, "ready")["domains"])
+
+    server.call("deployments.rollbackDeployment", {"deploymentId": first})
+    wait_current(server, first, True)
+    assert first in httpx.get(f"http://{stable}/", timeout=5).text
+    server.stop()
+
+    again = local_server(data_dir=data_dir)
+    assert stable in again.call("deployments.getDeployment", {"deploymentId": first}).json()["data"]["domains"]
+    assert first in httpx.get(f"http://{stable}/", timeout=5).text

@@ -51,8 +51,8 @@ def build(engine, tmp_path: Path, tag: str, cmd: str) -> str:
     return tag
 
 
-def deploy(server, image: str) -> str:
-    body = {"project": "dockertest", "app": "web", "branch": "main", "environmentSlug": "preview",
+def deploy(server, image: str, env: str = "preview") -> str:
+    body = {"project": "dockertest", "app": "web", "branch": "main", "environmentSlug": env,
             "dockerImage": image}
     response = server.call("deploy.createDeployment", body)
     assert response.status_code == 201, response.text
@@ -110,5 +110,18 @@ def test_crash_pull_failure_and_health_timeout_fail_with_reasons(engine, tmp_pat
 
         timed_out = wait_done(server, deploy(server, silent))
         assert timed_out["status"] == "FAILED" and "within 2s" in timed_out["errorMessage"]
+    finally:
+        server.stop()
+
+
+def test_production_deployment_answers_on_the_stable_url(engine, tmp_path):
+    image = build(engine, tmp_path, "unkey-local-test/hello:v2", '["python3", "/server.py"]')
+    server = start_server(tmp_path / "data", "--runtime", "docker", "--health-timeout", "30")
+    try:
+        data = wait_done(server, deploy(server, image, env="production"))
+        assert data["status"] == "READY", data
+        own, stable = data["hostnames"]
+        assert own != stable
+        assert httpx.get(f"http://{stable}/", timeout=5).text == "hello from port 8080"
     finally:
         server.stop()

@@ -135,7 +135,7 @@ def legacy_get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     data: dict[str, Any] = {
         "id": deployment.id,
         "status": deployment.status.upper(),
-        "hostnames": deployment.hostnames,
+        "hostnames": _domains(ctx, deployment),
         "steps": [_legacy_step(step) for step in ctx.controller.store.steps(deployment.id)],
     }
     if deployment.status == "failed" and deployment.error_message:
@@ -252,12 +252,18 @@ def deployment_json(ctx: Context, deployment: Deployment) -> dict[str, Any]:
             "step": deployment.error_step or "deploying",
             "message": deployment.error_message or "the deployment failed",
         }
-    data["domains"] = deployment.hostnames
+    data["domains"] = _domains(ctx, deployment)
     data["runtime"] = dict(RUNTIME)
     data["createdAt"] = deployment.created_at
     data["updatedAt"] = deployment.updated_at
     _add_debug(ctx, deployment, data)
     return data
+
+
+def _domains(ctx: Context, deployment: Deployment) -> list[str]:
+    """The deployment's own hostnames, plus its environment's stable URL while it is current."""
+    stable = ctx.controller.stable_url_port(deployment)
+    return [*deployment.hostnames, f"localhost:{stable}"] if stable else list(deployment.hostnames)
 
 
 def _add_debug(ctx: Context, deployment: Deployment, data: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@
 - Rollback pins its target as current until a promote clears the rolled-back state.
 - Promote and rollback are for production deployments, stop and start for previews.
 - Actions are accepted at once and take effect `action_delay` seconds later, as on Unkey.
+- The current deployment of a production environment also answers on the environment's stable URL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import Cancelled, Runtime, RuntimeFailure
 from unkey_deploy.local.store import AppState, Deployment, Store
 
@@ -55,9 +57,16 @@ def refusal(action: str, deployment: Deployment, state: AppState) -> str | None:
 
 class Controller:
     def __init__(
-        self, store: Store, runtime: Runtime, stopping: threading.Event, *, action_delay: float = 0.2
+        self,
+        store: Store,
+        runtime: Runtime,
+        stopping: threading.Event,
+        *,
+        action_delay: float = 0.2,
+        proxies: EnvironmentProxies | None = None,
     ) -> None:
         self.store = store
+        self.proxies = proxies
         self.runtime = runtime
         self.action_delay = action_delay
         self.stopping = stopping
@@ -116,6 +125,8 @@ class Controller:
                 error_step="deploying",
             )
             return
+        if deployment.is_production:  # listening before READY shows, so READY always lists the URL
+            self._serve_stable_url(deployment)
         self.store.advance(
             deployment.id,
             "ready",
@@ -132,6 +143,7 @@ class Controller:
             return
         fresh = self.store.get_deployment(deployment.id) or deployment
         if action in ("promote", "rollback"):
+            self._serve_stable_url(fresh)
             self.store.set_current(fresh.project, fresh.app, fresh.id, rolled_back=action == "rollback")
         elif action == "stop":
             self.runtime.stop(fresh)
@@ -140,3 +152,15 @@ class Controller:
             self.runtime.start(fresh)
             self.store.advance(fresh.id, "ready", "Deployment started")
         log.info("%s %s applied", fresh.id, action)
+
+    def stable_url_port(self, deployment: Deployment) -> int | None:
+        """The environment's stable port when `deployment` is the one it forwards to."""
+        if not self.proxies or not deployment.is_production:
+            return None
+        if self.store.app_state(deployment.project, deployment.app).current_deployment_id != deployment.id:
+            return None
+        return self.proxies.port(deployment.project, deployment.app, deployment.environment)
+
+    def _serve_stable_url(self, deployment: Deployment) -> None:
+        if self.proxies:
+            self.proxies.ensure(deployment.project, deployment.app, deployment.environment)

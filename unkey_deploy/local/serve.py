@@ -17,6 +17,7 @@ from unkey_deploy.local.deployments_api import Context
 from unkey_deploy.local.endpoint import docker_available, load_or_create_root_key
 from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
 from unkey_deploy.local.lifecycle import Controller
+from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
 from unkey_deploy.local.server import LocalServer
 from unkey_deploy.local.store import Store
@@ -53,7 +54,9 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     stopping = threading.Event()
     runtime = _runtime(options, stopping)
     store = Store(options.data_dir / DB_FILE)
-    controller = Controller(store, runtime, stopping, action_delay=options.action_delay)
+    proxies = EnvironmentProxies(store, options.host)
+    proxies.restore()
+    controller = Controller(store, runtime, stopping, action_delay=options.action_delay, proxies=proxies)
     controller.recover()
     context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
     root_key, generated = _root_key(options)
@@ -76,6 +79,7 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     print(runtime.describe(), file=err, flush=True)
     _serve_until_signal(server)
     controller.shutdown()
+    proxies.close()
     store.close()
     pid_file.unlink(missing_ok=True)
     print("stopped", file=err, flush=True)
