@@ -1,19 +1,27 @@
-"""The deploy pipeline from a pushed image onwards: request → deployment → outcome.
+"""The deploy pipeline: (source → plan → image → pushed image) → deployment → outcome.
 
-`deploy_image` is what `unkey deploy IMAGE` runs; the build stages hand it their pushed image.
+`deploy_image` is what `unkey deploy IMAGE` runs; with --build, `prepare_build` and `run_build` come first
+and hand it the pushed image.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.api.deployments import DeploymentRequest, DeploymentsAPI, Family
-from unkey_deploy.errors import DeploymentFailed, Interrupted
+from unkey_deploy.errors import DeploymentFailed, Interrupted, UnkeyError, UsageError
 from unkey_deploy.report import Reporter
 from unkey_deploy.rollout import Outcome, watch
 from unkey_deploy.source import Source
+
+if TYPE_CHECKING:
+    from unkey_deploy.api._client import Client
+    from unkey_deploy.image.build import BuildRequest
+    from unkey_deploy.image.push import RegistryAuth
+    from unkey_deploy.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,16 @@ class Target:
     keyspace_id: str | None = None
     family: Family = "deploy"
     timeout: float = 600.0
+
+
+def open_client(api_url: str, root_key: str, reporter: Reporter) -> Client:
+    """An API client whose retries show up as warnings."""
+    from unkey_deploy.api._client import Client
+
+    def warn(exc: UnkeyError, wait: float) -> None:
+        reporter.warn(f"{exc.message}; retrying in {wait:.1f}s")
+
+    return Client(api_url, root_key, on_retry=warn)
 
 
 def deployment_request(target: Target, source: Source, image: str) -> DeploymentRequest:
@@ -106,3 +124,110 @@ def follow(api: DeploymentsAPI, deployment_id: str, target: Target, reporter: Re
 def raise_if_failed(outcome: Outcome) -> None:
     if not outcome.ready:
         raise DeploymentFailed(failure_message(outcome))
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """The build flags of `unkey deploy --build`."""
+
+    context: Path
+    image: str | None = None
+    registry: str | None = None
+    root_dir: str | None = None
+    dockerfile: Path | None = None
+    env_files: tuple[Path, ...] = ()
+    var_flags: tuple[str, ...] = ()
+    build_args: tuple[str, ...] = ()
+    platform: str = "linux/amd64"
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    builder: str | None = None
+    docker_bin: str | None = None
+    registry_username: str | None = field(default=None, repr=False)
+    registry_password: str | None = field(default=None, repr=False)
+    local: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedBuild:
+    plan: Plan
+    request: BuildRequest
+    ref: str
+    push: bool
+    auth: RegistryAuth | None = field(default=None, repr=False)
+    skip_reason: str | None = None  # why the build is skipped (no engine with --local)
+
+
+def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
+    """Everything decided before the build runs: plan, variables (names checked), image name, push, auth."""
+    from unkey_deploy.cli.build import build_request, collect_variables
+    from unkey_deploy.image.push import RegistryAuth, registry_of
+    from unkey_deploy.imageref import parse_image
+    from unkey_deploy.plan import make_plan
+
+    plan = make_plan(settings.context, root_dir=settings.root_dir, dockerfile=settings.dockerfile)
+    variables = collect_variables(plan, list(settings.env_files), list(settings.var_flags))
+    ref, push = _image_for_build(settings, plan, source)
+    request = build_request(plan, ref, variables, settings.platform, list(settings.build_args),
+                            list(settings.cache_from), list(settings.cache_to), settings.builder,
+                            settings.docker_bin)  # fmt: skip
+    auth = None
+    if push:
+        auth = RegistryAuth.resolve(
+            registry_of(parse_image(ref)), username=settings.registry_username, password=settings.registry_password
+        )
+    skip = None
+    if settings.local and not settings.dry_run:
+        skip = _engine_problem(settings.docker_bin, settings.builder)
+    return PreparedBuild(plan, request, ref, push, auth, skip)
+
+
+def run_build(prepared: PreparedBuild, reporter: Reporter) -> str:
+    """Build, then push when needed; the image reference to deploy (by digest when pushed)."""
+    from unkey_deploy.image.build import build_image
+    from unkey_deploy.image.push import push_image
+
+    if prepared.skip_reason:
+        reporter.warn(f"{prepared.skip_reason}: skipping the build; the local control plane only simulates "
+                      "deployments without a Docker engine")  # fmt: skip
+        return prepared.ref
+    built = build_image(prepared.request, reporter)
+    if not prepared.push:
+        return built.ref
+    return push_image(prepared.ref, prepared.auth, reporter).ref_with_digest
+
+
+def _image_for_build(settings: BuildSettings, plan: Plan, source: Source) -> tuple[str, bool]:
+    """(image reference, push?) — IMAGE, else --registry, else `image:` in unkey.yaml, tagged with the git
+    short SHA when untagged. With --local and no repository given on the command line nothing is pushed:
+    the local engine already has the image."""
+    from unkey_deploy.cli.build import default_image
+    from unkey_deploy.image.naming import default_ref, image_tag
+    from unkey_deploy.imageref import parse_image
+
+    explicit = settings.image or settings.registry
+    if explicit:
+        ref = parse_image(explicit)
+        if not ref.tag and not ref.digest:
+            ref = ref.with_tag(image_tag(source))
+        return str(ref), not settings.dry_run
+    configured = default_image(plan)
+    if settings.local:
+        return configured, False
+    if configured.split(":", 1)[0] == default_ref(None, plan.app_dir, source).split(":", 1)[0]:
+        raise UsageError(
+            "no image repository to push to: pass IMAGE, --registry REPO (e.g. ghcr.io/acme/api) or set "
+            "`image:` in unkey.yaml; or use --local to run the build on the local control plane"
+        )
+    return configured, not settings.dry_run
+
+
+def _engine_problem(docker_bin: str | None, builder: str | None) -> str | None:
+    from unkey_deploy.image.build import check_engine, select_builder
+
+    try:
+        check_engine(select_builder(docker_bin, builder))
+    except UnkeyError as exc:
+        return exc.message
+    return None

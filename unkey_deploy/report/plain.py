@@ -20,6 +20,7 @@ class PlainReporter(Reporter):
         self.stream = stream or sys.stderr
         self.verbose = verbose
         self._last_progress: dict[str, int] = {}
+        self._names: dict[str, str] = {}
         self._logs: dict[str, list[str]] = {}
 
     def _line(self, text: str) -> None:
@@ -33,7 +34,7 @@ class PlainReporter(Reporter):
 
     def step_started(self, step_id: str, name: str) -> None:
         self._logs[step_id] = []
-        self._line(f"  → {name}")
+        self._names[step_id] = name
 
     def step_log(self, step_id: str, line: str) -> None:
         self._logs.setdefault(step_id, []).append(line)
@@ -42,9 +43,9 @@ class PlainReporter(Reporter):
 
     def step_finished(self, step_id: str, *, ok: bool = True, cached: bool = False, detail: str = "") -> None:
         logs = self._logs.pop(step_id, [])
-        mark = "✓" if ok else "✗"
+        name = self._names.pop(step_id, step_id)
         suffix = " (cached)" if cached else (f" ({detail})" if detail else "")
-        self._line(f"  {mark} {step_id}{suffix}" if ok else f"  {mark} {step_id}: {detail}")
+        self._line(f"  ✓ {name}{suffix}" if ok else f"  ✗ {name}: {detail}")
         if not ok and not self.verbose:
             for line in logs[-20:]:
                 self._line(f"    {line}")
@@ -59,8 +60,7 @@ class PlainReporter(Reporter):
             self._line(f"  {task}: {quarter * 25}%")
 
     def status(self, status: str, message: str, elapsed: float) -> None:
-        text = f"  [{_fmt_elapsed(elapsed):>6}] {status.title()}"
-        self._line(f"{text}: {message}" if message else text)
+        self._line(f"  [{_fmt_elapsed(elapsed):>6}] {message or status.title()}")
 
     def group(self, title: str) -> None:
         self._line(title)

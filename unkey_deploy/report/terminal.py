@@ -27,6 +27,7 @@ class TerminalReporter(Reporter):
         self._message = ""
         self._started = time.monotonic()
         self._logs: dict[str, list[str]] = {}
+        self._names: dict[str, str] = {}
 
     # the live display starts lazily so plain lines before it stay in order
     def _ensure_live(self) -> None:
@@ -54,6 +55,7 @@ class TerminalReporter(Reporter):
 
     def step_started(self, step_id: str, name: str) -> None:
         self._logs[step_id] = []
+        self._names[step_id] = name
         self._refresh(name)
 
     def step_log(self, step_id: str, line: str) -> None:
@@ -63,11 +65,12 @@ class TerminalReporter(Reporter):
 
     def step_finished(self, step_id: str, *, ok: bool = True, cached: bool = False, detail: str = "") -> None:
         logs = self._logs.pop(step_id, [])
+        name = self._names.pop(step_id, step_id)
         if ok:
             suffix = " (cached)" if cached else (f" ({detail})" if detail else "")
-            self._print(f"  ✓ {step_id}{suffix}", style="green")
+            self._print(f"  ✓ {name}{suffix}", style="green")
             return
-        self._print(f"  ✗ {step_id}: {detail}", style="red")
+        self._print(f"  ✗ {name}: {detail}", style="red")
         for line in logs[-20:]:
             self._print(f"    {line}", style="dim")
 
@@ -76,12 +79,10 @@ class TerminalReporter(Reporter):
         self._refresh(f"{task}{pct}")
 
     def status(self, status: str, message: str, elapsed: float) -> None:
-        if self._status and (status != self._status or message != self._message):
-            done = f"  ✓ {self._status.title()}" + (f": {self._message}" if self._message else "")
-            self._print(done, style="green")
-        self._status, self._message = status, message
-        label = f"{status.title()}" + (f": {message}" if message else "") + f"  [{_fmt_elapsed(elapsed)}]"
-        self._refresh(label)
+        if self._message and message != self._message:
+            self._print(f"  ✓ {self._message}", style="green")
+        self._status, self._message = status, message or status.title()
+        self._refresh(f"{status.title()}: {self._message}  [{_fmt_elapsed(elapsed)}]")
 
     def group(self, title: str) -> None:
         self._print(title, style="bold")

@@ -1,0 +1,77 @@
+"""Flags shared by several commands, defined once: the build flags of `unkey build` and
+`unkey deploy --build`, and the API flags of every command that calls Unkey."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+# -- API -------------------------------------------------------------------------------------------
+RootKey = Annotated[
+    str | None,
+    typer.Option("--root-key", envvar="UNKEY_ROOT_KEY", metavar="KEY",
+                 help="Root key [default: UNKEY_ROOT_KEY, then root_key in the config file]."),
+]  # fmt: skip
+ApiUrl = Annotated[
+    str | None,
+    typer.Option("--api-base-url", "--api-url", envvar="UNKEY_API_BASE_URL", metavar="URL",
+                 help="API base URL [default: api_url in the config file, then https://api.unkey.com]."),
+]  # fmt: skip
+ConfigPath = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="UNKEY_CONFIG", metavar="PATH",
+                 help="Config file [default: ~/.unkey/config.toml]."),
+]  # fmt: skip
+Local = Annotated[bool, typer.Option("--local", help="Use the local control plane (`unkey local`).")]
+Verbose = Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail (every build log line).")]
+
+# -- build -----------------------------------------------------------------------------------------
+RootDir = Annotated[
+    str | None,
+    typer.Option("--root-dir", metavar="DIR",
+                 help="The app's directory inside the context, for monorepos (e.g. apps/api)."),
+]  # fmt: skip
+Dockerfile = Annotated[Path | None, typer.Option("--dockerfile", metavar="PATH", help="Build with this Dockerfile.")]
+EnvFile = Annotated[
+    list[Path] | None,
+    typer.Option("--env-file", metavar="FILE", help="Build variables from a dotenv file (repeatable)."),
+]
+Var = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="KEY[=VALUE]",
+                 help="Build variable KEY=VALUE, or KEY to take it from the environment (repeatable)."),
+]  # fmt: skip
+BuildArg = Annotated[
+    list[str] | None,
+    typer.Option("--build-arg", metavar="KEY=VALUE", help="Docker build argument KEY=VALUE (repeatable; not secret)."),
+]  # fmt: skip
+Platform = Annotated[
+    str, typer.Option("--platform", envvar="UNKEY_PLATFORM", metavar="OS/ARCH", help="Target platform.")
+]
+CacheFrom = Annotated[list[str] | None, typer.Option("--cache-from", metavar="SPEC", help="External cache source.")]
+CacheTo = Annotated[list[str] | None, typer.Option("--cache-to", metavar="SPEC", help="Cache export (needs buildx).")]
+Builder = Annotated[
+    str | None,
+    typer.Option("--builder", metavar="NAME", envvar="UNKEY_BUILDER", help="buildx builder, e.g. a remote BuildKit."),
+]  # fmt: skip
+DockerBin = Annotated[
+    str | None,
+    typer.Option("--docker-bin", metavar="PATH", envvar="UNKEY_DOCKER_BIN", help="The docker client to build with."),
+]  # fmt: skip
+RegistryUsername = Annotated[
+    str | None,
+    typer.Option("--registry-username", metavar="USER", envvar="UNKEY_REGISTRY_USERNAME",
+                 help="Registry user (password: --registry-password-stdin or UNKEY_REGISTRY_PASSWORD)."),
+]  # fmt: skip
+RegistryPasswordStdin = Annotated[
+    bool, typer.Option("--registry-password-stdin", help="Read the registry password from stdin.")
+]
