@@ -93,9 +93,9 @@ def run(argv: list[str] | None = None) -> None:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         error(f"{exc.format_message()}{hint}")
         code = ExitCode.USAGE
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         error("interrupted")
         code = ExitCode.INTERRUPTED
     except click.exceptions.ClickException as exc:
@@ -106,6 +106,13 @@ def run(argv: list[str] | None = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback only on request
+        if os.environ.get("UNKEY_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        error(f"unexpected error: {type(exc).__name__}: {exc} (set UNKEY_DEBUG=1 for the traceback and report it)")
+        code = ExitCode.FAILED
     if argv is not None:  # called in-process (e.g. from Python code): leave the interpreter running
         raise SystemExit(int(code))
     # Console script: every file, temp dir and connection is closed by now. Skipping interpreter teardown
