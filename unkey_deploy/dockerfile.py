@@ -41,6 +41,10 @@ COMMON_IGNORE = (
     "compose*.yaml",
 )
 UID = "10001"
+APT_NOTE = (
+    "# Distribution packages follow the base image's Debian release, so they are not pinned.\n"
+    "# hadolint ignore=DL3008"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def _dependencies(recipe: Recipe) -> list[str]:
     lines: list[str] = []
     if recipe.build_env:
         lines.append(_env(recipe.build_env))
+    if recipe.packages:
+        lines.append(_apt(recipe.packages))
     if recipe.setup:
         lines.append(_run(" && ".join(recipe.setup)))
     source_copied = False
@@ -101,6 +107,8 @@ def _dependencies(recipe: Recipe) -> list[str]:
 def _runtime_stage(plan: Plan, recipe: Recipe) -> str:
     lines = [f"FROM {recipe.runtime_image}", f"WORKDIR {recipe.runtime_workdir or recipe.workdir}"]
     lines.append(_env({"PORT": str(plan.port), **recipe.runtime_env}))
+    if recipe.runtime_packages:
+        lines.append(_apt(recipe.runtime_packages))
     if recipe.create_user:
         lines.append(_create_user(recipe.user))
     chown = f"--chown={UID}:{UID} " if recipe.create_user else ""
@@ -128,6 +136,14 @@ def _single_stage(plan: Plan, recipe: Recipe) -> str:
 def _start(plan: Plan, recipe: Recipe) -> list[str]:
     user = UID if recipe.create_user else recipe.user  # numeric, so the host can resolve it
     return [f"USER {user}", f"EXPOSE {plan.port}", f"CMD {json.dumps(recipe.cmd)}"]
+
+
+def _apt(packages: list[str]) -> str:
+    return (
+        f"{APT_NOTE}\nRUN apt-get update \\\n"
+        f"    && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
+        "    && rm -rf /var/lib/apt/lists/*"
+    )
 
 
 def _create_user(name: str) -> str:

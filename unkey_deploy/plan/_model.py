@@ -22,6 +22,7 @@ class Recipe:
     cmd: list[str]
     build_image: str | None = None
     workdir: str = "/app"
+    packages: list[str] = field(default_factory=list)  # Debian packages the build stage installs first
     setup: list[str] = field(default_factory=list)  # build-stage RUNs before the dependencies
     build_env: dict[str, str] = field(default_factory=dict)
     install_files: list[str] = field(default_factory=list)
@@ -34,6 +35,7 @@ class Recipe:
     copy_to: str | None = None  # where the source goes (default: workdir)
     runtime_workdir: str | None = None  # where the app starts, default: workdir
     runtime_env: dict[str, str] = field(default_factory=dict)
+    runtime_packages: list[str] = field(default_factory=list)  # Debian packages of the runtime stage
     user: str = "10001"
     create_user: bool = False  # create the user with groupadd/useradd (Debian-based runtime images)
     dockerignore: list[str] = field(default_factory=list)

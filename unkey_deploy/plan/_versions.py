@@ -10,7 +10,8 @@ A source is written `kind:argument` in a buildpack's `versions.<tool>.sources`:
     mise:node                         [tools] of mise.toml / .mise.toml
 
 An exact version (`20.11.1`, `3.12`) is used as written; a range (`>=18`, `^3.11`, `~=3.10`,
-`20.x`) resolves to the default when it satisfies the range, else to the highest candidate that does.
+`20.x`, `~> 1.14`) resolves to the default when it satisfies the range, else to the highest candidate
+that does.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def pick(spec: str, rule: VersionRule) -> str:
         return exact.group(1)
     if spec in ("", "*", "latest", "x"):
         return rule.default
+    spec = spec.replace("~>", "~=")  # Ruby and Elixir's pessimistic operator is PEP 440's ~=
     alternatives = [alt for alt in re.split(r"\s*\|\|\s*", spec) if alt]
     candidates = [rule.default, *sorted(rule.candidates, key=_key, reverse=True)]
     for candidate in candidates:
