@@ -3,8 +3,11 @@ against `unkey local serve` and a detached-HEAD checkout."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -221,6 +224,7 @@ def test_inputs_become_flags(recording_harness, tmp_path):
         ({"build": "yes"}, "build must be true or false, not 'yes'"),
         ({"build": "true", "variables": "KEY=value\nnot a pair"}, "variables, line 2: write KEY=VALUE"),
         ({"root-key": ""}, "the root-key input is empty"),
+        ({"dry-run": "true"}, "dry-run only applies with build: true"),
     ],
 )
 def test_bad_inputs_fail_with_one_clear_annotation(recording_harness, tmp_path, inputs, message):
@@ -240,3 +244,84 @@ def test_working_directory_applies_to_the_deploy(recording_harness, checkout, tm
                                  "working-directory": "services/api"})
     assert run.succeeded, run.raw_output
     assert recorded(tmp_path)["env"]["PWD"] == str(workspace / "services" / "api")
+
+
+def test_first_run_installs_the_cli_from_the_action_checkout(tmp_path, checkout, cli_env, server):
+    """No cache: the install step builds a venv from the action's own checkout (packages from PyPI)."""
+    checkout_dir = tmp_path / "_actions" / "acme" / "unkey-deploy" / "v1"
+    for name in ("pyproject.toml", "README.md", "unkey_deploy", "buildpacks", ".github/actions/deploy"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, checkout_dir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            (checkout_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, checkout_dir / name)
+    workspace, sha = checkout
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {**cli_env, "GITHUB_SHA": sha, "GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "acme/api"}
+    harness = ActionHarness(checkout_dir / ".github/actions/deploy", workspace=workspace, runner_temp=runner_temp,
+                            env=env)
+
+    run = harness.run(deploy_inputs(server), timeout=600)
+
+    install = run.step("Install the CLI")
+    assert install.exit_code == 0, install.stderr
+    assert "Using the cached CLI" not in install.stdout
+    assert install.added_path == [str(runner_temp / "unkey-deploy-venv" / "bin")]
+    key = run.step("venv").outputs["key"]
+    assert re.fullmatch(r"unkey-deploy-Linux-X64-py3\.\d+\.\d+-[0-9a-f]{16}", key)
+    assert run.succeeded, run.step("deploy").stderr
+    assert run.outputs["status"] == "READY"
+
+
+@functools.cache
+def deploy_help() -> str:
+    return subprocess.run([*unkey_bin(), "deploy", "--help"], capture_output=True, text=True).stdout
+
+
+def deploy_supports(flag: str) -> bool:
+    return flag in deploy_help()
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(not deploy_supports("--build"), reason="`unkey deploy --build` is not in this CLI yet")
+def test_builds_pushes_and_deploys_with_masked_variables(harness, server, checkout, tmp_path):
+    registry = os.environ.get("UNKEY_TEST_AUTH_REGISTRY")
+    if not registry:
+        pytest.skip("no authenticating test registry: run .ci/services.sh (sets UNKEY_TEST_AUTH_REGISTRY)")
+    workspace, _ = checkout
+    shutil.copytree(REPO / "examples" / "python-http", workspace / "app")
+    harness.env["UNKEY_BASE_IMAGES"] = os.environ.get("UNKEY_BASE_IMAGES", "")
+    password = os.environ["UNKEY_TEST_AUTH_PASSWORD"]
+    marker = tmp_path / "pwned"
+    run = harness.run({
+        **deploy_inputs(server, image=f"{registry}/acme/api:ci"), "build": "true", "context": "app",
+        "registry-username": os.environ["UNKEY_TEST_AUTH_USERNAME"], "registry-password": password,
+        "variables": f"API_TOKEN=tok_$(touch {marker})`id`",
+    })
+
+    assert run.succeeded, run.step("deploy").stdout + run.step("deploy").stderr
+    assert re.fullmatch(rf"{re.escape(registry)}/acme/api(:ci)?@sha256:[0-9a-f]{{64}}", run.outputs["image"])
+    assert run.outputs["status"] == "READY"
+    assert not marker.exists()
+    assert_secrets_masked_first(run, ROOT_KEY, password, f"tok_$(touch {marker})`id`")
+
+
+def docker_answers() -> bool:
+    docker = shutil.which("docker")
+    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(not deploy_supports("--build"), reason="`unkey deploy --build` is not in this CLI yet")
+def test_dry_run_builds_but_creates_no_deployment(harness, server, checkout):
+    if not docker_answers() or not os.environ.get("UNKEY_BASE_IMAGES"):
+        pytest.skip("needs a Docker engine and stand-in base images: run .ci/services.sh (sets UNKEY_BASE_IMAGES)")
+    workspace, _ = checkout
+    shutil.copytree(REPO / "examples" / "python-http", workspace / "app")
+    harness.env["UNKEY_BASE_IMAGES"] = os.environ.get("UNKEY_BASE_IMAGES", "")
+    run = harness.run({**deploy_inputs(server), "build": "true", "context": "app", "dry-run": "true"})
+    assert run.succeeded, run.step("deploy").stdout + run.step("deploy").stderr
+    assert "nothing was pushed or deployed" in run.step("deploy").stdout
+    assert run.outputs["deployment-id"] == ""

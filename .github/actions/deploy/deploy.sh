@@ -59,6 +59,7 @@ else
   done
 fi
 if flag "${DEPLOY_DRY_RUN:-false}" dry-run; then
+  flag "${DEPLOY_BUILD:-false}" build || fail "dry-run only applies with build: true; set build: true or remove it"
   args+=(--dry-run)
 fi
 
