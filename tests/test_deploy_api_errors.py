@@ -190,3 +190,10 @@ def test_usage_errors_are_one_line_exit_2(run_cli, args, message):
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_dry_run_of_an_image_sends_nothing(run_cli, api):
+    result = run_cli("deploy", IMAGE, "--project=acme", "--dry-run", f"--api-url={api.url}")
+    assert result.returncode == 0, result.stderr
+    assert '"dockerImage": "ghcr.io/acme/api:v1.0.0"' in result.stdout
+    assert api.requests == []

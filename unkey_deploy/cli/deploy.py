@@ -143,6 +143,9 @@ def deploy(
         assert image is not None
         if not build:
             print_header(human, source, image)
+            if dry_run:
+                print_dry_run_request(human, deployment_request(target, source, image), target)
+                return
         client = open_client(api_url, key, reporter)
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:
