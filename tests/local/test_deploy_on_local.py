@@ -88,3 +88,23 @@ def _free_port() -> int:
 
 def _stop_background_server(data_dir: Path) -> None:
     subprocess.run(["pkill", "-TERM", "-f", "--", f"--data-dir {data_dir}"], check=False)
+
+
+def test_quickstart_without_a_docker_engine_simulates(cli_env, tmp_path: Path):
+    """The README's quickstart on a machine with no Docker engine: the build is skipped with a warning and
+    the automatically started local control plane simulates the deployment."""
+    from tests.conftest import REPO, unkey_bin
+
+    env = dict(cli_env)
+    env["UNKEY_LOCAL_URL"] = f"http://127.0.0.1:{_free_port()}"
+    env["UNKEY_LOCAL_DATA_DIR"] = str(tmp_path / "local-data")
+    env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
+    try:
+        result = subprocess.run([*unkey_bin(), "deploy", str(REPO / "examples" / "python-http"), "--build",
+                                 "--project=demo", "--local"],
+                                env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    finally:
+        _stop_background_server(tmp_path / "local-data")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skipping the build" in result.stdout + result.stderr
+    assert "Status: Ready" in result.stdout
