@@ -57,6 +57,10 @@ def test_local_flag_reuses_running_server(run_cli, local_server, tmp_path: Path)
     result = run_cli("deploy", IMAGE, "--project=acme", "--local", "--output=json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "READY"
+    # a key given explicitly is used even when the data dir has none
+    result = run_cli("deploy", IMAGE, "--project=acme", "--local", "--output=json", f"--root-key={server.root_key}",
+                     env={"UNKEY_LOCAL_URL": server.url, "UNKEY_LOCAL_DATA_DIR": str(server.data_dir / "empty")})
+    assert result.returncode == 0, result.stderr
 
 
 def test_local_flag_starts_a_server_when_none_listens(cli_env, tmp_path: Path):

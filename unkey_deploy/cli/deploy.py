@@ -178,8 +178,8 @@ def resolve_target_api(
     if local:
         from unkey_deploy.local import ensure_running
 
-        endpoint = ensure_running(api_url, reporter=reporter)
-        return endpoint.url, root_key or endpoint.root_key
+        endpoint = ensure_running(api_url, reporter=reporter, root_key=root_key)
+        return endpoint.url, endpoint.root_key
     creds = resolve_root_key(root_key, config)
     assert creds is not None
     return resolve_api_url(api_url, config), creds.root_key

@@ -75,18 +75,24 @@ def docker_available() -> bool:
 
 
 def ensure_running(
-    url: str | None = None, *, data_dir: Path | None = None, reporter: Reporter | None = None
+    url: str | None = None,
+    *,
+    data_dir: Path | None = None,
+    reporter: Reporter | None = None,
+    root_key: str | None = None,
 ) -> LocalEndpoint:
     """Reuse the control plane answering at `url`, or start one in the background and wait for it.
 
     The background server runs the docker runtime when an engine answers, else simulate, and logs to
-    `<data dir>/server.log`.
+    `<data dir>/server.log`. `root_key`, when given, is used instead of the key in the data dir.
     """
     url = (url or default_url()).rstrip("/")
     data_dir = data_dir or default_data_dir()
     reporter = reporter or Reporter()
     if not is_answering(url):
         _start(url, data_dir, reporter)
+    if root_key:
+        return LocalEndpoint(url, root_key)
     key_path = data_dir / ROOT_KEY_FILE
     try:
         key = key_path.read_text(encoding="utf-8").strip()
