@@ -290,3 +290,22 @@ def test_build_help_has_examples(run_cli) -> None:
     result = run_cli("build", "--help")
     assert result.returncode == 0
     assert "Examples:" in result.stdout and "--registry-password-stdin" in result.stdout
+
+
+def test_generated_dockerignore_adds_what_git_ignores_before_the_users_own(tmp_path: Path) -> None:
+    import subprocess
+
+    from unkey_deploy.image.build import _merged_dockerignore, git_ignored
+
+    (tmp_path / ".gitignore").write_text(".venv\n*.pyc\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "x.py").write_text("")
+    (tmp_path / "app.pyc").write_text("")
+    (tmp_path / "app.py").write_text("")
+    assert git_ignored(tmp_path) == []  # not a git work tree yet
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert sorted(git_ignored(tmp_path)) == ["/.venv", "/app.pyc"]
+    (tmp_path / ".dockerignore").write_text("!app.pyc\n")
+    merged = _merged_dockerignore(tmp_path, "node_modules\n").splitlines()
+    assert merged[0] == "node_modules" and merged[-1] == "!app.pyc"
+    assert "/.venv" in merged

@@ -172,11 +172,34 @@ def _dockerfile(request: BuildRequest) -> Iterator[Path]:
 
 
 def _merged_dockerignore(context: Path, generated: str | None) -> str:
-    """Generated rules first, the context's own .dockerignore after them (so its `!` rules still win)."""
+    """Generated rules, then what git ignores, then the context's own .dockerignore (its `!` rules win)."""
     own = context / ".dockerignore"
-    parts = [generated or "", own.read_text(encoding="utf-8", errors="replace") if own.is_file() else ""]
+    parts = [
+        generated or "",
+        "\n".join(git_ignored(context)),
+        own.read_text(encoding="utf-8", errors="replace") if own.is_file() else "",
+    ]
     kept = [part.rstrip("\n") for part in parts if part.strip()]
     return "\n".join(kept) + "\n" if kept else ""
+
+
+def git_ignored(context: Path) -> list[str]:
+    """Paths under `context` that git ignores (a whole directory as one entry), as .dockerignore lines.
+
+    Keeps local virtualenvs, caches and build output out of the context of a generated Dockerfile.
+    Outside a git work tree, or without git, there are none.
+    """
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(context), "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+            capture_output=True, timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if result.returncode != 0:
+        return []
+    paths = (raw.decode("utf-8", "replace").rstrip("/") for raw in result.stdout.split(b"\0") if raw)
+    return ["/" + path for path in paths if path and not any(c in path for c in "*?[]\\!#\n")]
 
 
 def _environment(builder: Builder) -> dict[str, str]:
