@@ -11,7 +11,8 @@ _ARG_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)")
 
 def instructions(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, instruction with continuation lines joined); comments and blanks skipped."""
-    start, parts = 0, []
+    start = 0
+    parts: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not parts and (not stripped or stripped.startswith("#")):
