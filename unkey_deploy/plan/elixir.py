@@ -1,0 +1,58 @@
+"""Elixir: `mix release` on the elixir image; the release (with its own ERTS) runs on Debian slim."""
+
+from __future__ import annotations
+
+import re
+
+from unkey_deploy.plan._buildpacks import Framework
+from unkey_deploy.plan._engine import Context
+from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._source import Source
+
+# What an Erlang release needs from the system: the C++ runtime, OpenSSL (crypto), ncurses, CA roots.
+RUNTIME_PACKAGES = ["ca-certificates", "libncurses6", "libstdc++6", "openssl"]
+_APP = re.compile(r"\bapp:\s*:([a-z_][a-z0-9_]*)")
+_DEP = re.compile(r"\{\s*:([a-z_][a-z0-9_]*)\s*,")
+
+
+def plan(ctx: Context) -> Plan:
+    src = ctx.src
+    mix = src.text("mix.exs") or ""
+    app = _app_name(ctx, mix, src)
+    framework = find_framework(ctx, set(_DEP.findall(mix)))
+    version = ctx.version("elixir")
+    pm = ctx.pack.package_manager("mix")
+    ctx.reasons.append("dependencies: mix.lock found" if src.exists("mix.lock") else "dependencies: no mix.lock")
+    steps = ["mix assets.deploy"] if "assets.deploy" in mix else []
+    if steps:
+        ctx.reasons.append("build: the assets.deploy alias of mix.exs, then mix release")
+    build = " && ".join([*steps, pm.extra["build"]])
+    env = {"LANG": "C.UTF-8", **(framework.env if framework else {})}
+    recipe = Recipe(
+        build_image=ctx.image("elixir", elixir=version), runtime_image=ctx.image("runtime"), workdir="/app",
+        build_env={"MIX_ENV": "prod"}, setup=[pm.extra["setup"]],
+        install_files=[f for f in ("mix.exs", "mix.lock", "config/config.exs", "config/prod.exs") if src.exists(f)],
+        install=[pm.install], caches=[str(pm.cache), pm.extra["rebar_cache"]], build=[build],
+        artifacts=[(f"/app/_build/prod/rel/{app}", "/app")], runtime_env=env, runtime_packages=RUNTIME_PACKAGES,
+        create_user=True, user="app", cmd=[f"/app/bin/{app}", "start"], dockerignore=list(ctx.pack.dockerignore),
+    )
+    return ctx.plan(language="elixir", package_manager="mix", framework=framework.id if framework else None,
+                    install_command=pm.install, build_command=build, start_command=f"/app/bin/{app} start",
+                    recipe=recipe)
+
+
+def find_framework(ctx: Context, deps: set[str]) -> Framework | None:
+    for framework in ctx.pack.frameworks:
+        hit = next((dep for dep in framework.dependencies if dep in deps), None)
+        if hit:
+            ctx.reasons.append(f"framework {framework.id}: :{hit} is a dependency (set SECRET_KEY_BASE at run time)")
+            return framework
+    return None
+
+
+def _app_name(ctx: Context, mix: str, src: Source) -> str:
+    match = _APP.search(mix)
+    name = match.group(1) if match else re.sub(r"\W", "_", src.app.name).lower()
+    why = "app: in mix.exs" if match else "the directory name"
+    ctx.reasons.append(f"release {name} ({why}), started with bin/{name} start")
+    return name
