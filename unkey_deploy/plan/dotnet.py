@@ -1,0 +1,112 @@
+""".NET: `dotnet publish` on the SDK image; ASP.NET Core apps run on aspnet, others on runtime."""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatch
+
+from unkey_deploy.errors import UsageError
+from unkey_deploy.plan._buildpacks import Buildpack
+from unkey_deploy.plan._commands import exec_form
+from unkey_deploy.plan._engine import Context
+from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._versions import pick, read_source
+
+PROJECTS = ("*.csproj", "*.fsproj")
+WEB_SDK = "Microsoft.NET.Sdk.Web"
+_TARGET = r"<TargetFrameworks?>\s*net(\d+\.\d+)"
+_ASSEMBLY = re.compile(r"<AssemblyName>\s*([^<\s]+)\s*</AssemblyName>")
+
+
+def detect(src: Source, pack: Buildpack) -> str | None:
+    found = projects(src)
+    return found[0] if found else None
+
+
+def projects(src: Source) -> list[str]:
+    """Project files in the app's directory; beside a solution or global.json, also one or two levels down."""
+    names = src.list_dir()
+    here = [n for n in names if _is_project(n)]
+    if here or not (src.exists("global.json") or any(n.endswith(".sln") for n in names)):
+        return here
+    found = []
+    for top in src.subdirs():
+        for rel in [top, *(f"{top}/{sub}" for sub in src.subdirs(top))]:
+            found += [f"{rel}/{n}" for n in src.list_dir(rel) if _is_project(n)]
+    return found
+
+
+def _is_project(name: str) -> bool:
+    return any(fnmatch(name, pattern) for pattern in PROJECTS)
+
+
+def plan(ctx: Context) -> Plan:
+    src = ctx.src
+    project = _choose(ctx, src)
+    text = src.text(project) or ""
+    web = WEB_SDK in text
+    name = _assembly_name(project, text)
+    version = _runtime_version(ctx, src, project)
+    sdk = _sdk_version(src, version)
+    pm = ctx.pack.package_manager("dotnet")
+    install = f"{pm.install} {project}"
+    build = pm.extra["build"].replace("publish", f"publish {project}", 1)
+    start = f"ASPNETCORE_URLS=http://+:$PORT dotnet {name}.dll" if web else f"dotnet {name}.dll"
+    ctx.reasons.append(f"start: {name}.dll" + (", listening on $PORT (ASP.NET Core)" if web else ""))
+    runtime = ctx.image("aspnet" if web else "runtime", dotnet=version)
+    recipe = Recipe(
+        build_image=ctx.image("sdk", dotnet=sdk), runtime_image=runtime,
+        workdir="/src", build_env={"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1"},
+        install_files=_install_files(src, pm.extra["files"].split()), install=[install], caches=[str(pm.cache)],
+        build=[build], artifacts=[("/out", "/app")], runtime_workdir="/app", create_user=True, user="app",
+        cmd=exec_form(start),
+        dockerignore=list(ctx.pack.dockerignore),
+    )
+    return ctx.plan(language="dotnet", package_manager="dotnet", install_command=install, build_command=build,
+                    start_command=start, recipe=recipe)
+
+
+def _choose(ctx: Context, src: Source) -> str:
+    found = projects(src)
+    if not found:
+        raise UsageError("no .csproj or .fsproj found; set --root-dir to the project's directory, or add a Dockerfile")
+    web = [p for p in found if WEB_SDK in (src.text(p) or "")]
+    chosen = (web or found)[0]
+    others = [p for p in found if p != chosen]
+    note = f" (also: {', '.join(others)}; set --root-dir to choose)" if others else ""
+    ctx.reasons.append(f"project {chosen}{' (web)' if chosen in web else ''}{note}")
+    return chosen
+
+
+def _assembly_name(project: str, text: str) -> str:
+    match = _ASSEMBLY.search(text)
+    return match.group(1) if match else project.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def _runtime_version(ctx: Context, src: Source, project: str) -> str:
+    target = read_source(src, f"regex:{project}#{_TARGET}")
+    if not target:
+        return ctx.version("dotnet")
+    version = pick(target, ctx.pack.versions["dotnet"])
+    ctx.versions["dotnet"] = version
+    ctx.reasons.append(f"dotnet {version} from <TargetFramework> of {project}")
+    return version
+
+
+def _sdk_version(src: Source, runtime: str) -> str:
+    """global.json's SDK when it is at least the target's version (a newer SDK builds older targets)."""
+    pinned = read_source(src, r'regex:global.json#"version"\s*:\s*"(\d+\.\d+)')
+    if pinned and tuple(map(int, pinned.split("."))) >= tuple(map(int, runtime.split("."))):
+        return pinned
+    return runtime
+
+
+def _install_files(src: Source, shared: list[str]) -> list[str]:
+    files = [name for name in shared if src.exists(name)]
+    files += [name for name in src.list_dir() if name.endswith(".sln")]
+    for project in projects(src):
+        directory = project.rpartition("/")[0]
+        lock = f"{directory}/packages.lock.json" if directory else "packages.lock.json"
+        files += [project, lock] if src.exists(lock) else [project]
+    return files
