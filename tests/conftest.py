@@ -18,6 +18,14 @@ def unkey_bin() -> list[str]:
     return [found] if found else [sys.executable, "-m", "unkey_deploy"]
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_unkey_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process code sees none of the caller's UNKEY_* settings (CI exports UNKEY_BASE_IMAGES, say)."""
+    for name in list(os.environ):
+        if name.startswith("UNKEY_") and not name.startswith(("UNKEY_TEST_", "UNKEY_CI_")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """An environment with no ambient Unkey settings, CI markers or colour."""

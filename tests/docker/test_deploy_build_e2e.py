@@ -66,7 +66,9 @@ def test_build_push_deploy_and_answer(run_cli, docker_server, base_images, regis
 
 
 def test_directory_argument_with_local_builds_without_pushing(run_cli, docker_server, base_images):
-    result = deploy(run_cli, docker_server, base_images, str(EXAMPLES / "python-http"), "--app=dir-arg")
+    env = {"UNKEY_BASE_IMAGES": json.dumps(base_images), "UNKEY_LOCAL_URL": docker_server.url}
+    result = run_cli("deploy", str(EXAMPLES / "python-http"), "--project=e2e", "--app=dir-arg", "--local",
+                     f"--root-key={docker_server.root_key}", "--output=json", env=env, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert "@sha256:" not in data["image"]  # built into the local engine, nothing pushed
