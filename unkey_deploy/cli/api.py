@@ -15,41 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import api_flags
+from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
+from unkey_deploy.cli.options import ConfigPath as ConfigOption
+from unkey_deploy.cli.options import RootKey as RootKeyOption
 from unkey_deploy.errors import TransientError, UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api import Client, Response
 
-RootKeyOption = Annotated[
-    str | None,
-    typer.Option(
-        "--root-key",
-        envvar="UNKEY_ROOT_KEY",
-        metavar="KEY",
-        show_default=False,
-        help="Root key (default: UNKEY_ROOT_KEY, then root_key in the config file).",
-    ),
-]
-ApiUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-url",
-        envvar="UNKEY_API_BASE_URL",
-        metavar="URL",
-        show_default=False,
-        help="API base URL (default: api_url in the config file, then https://api.unkey.com).",
-    ),
-]
-ConfigOption = Annotated[
-    str | None,
-    typer.Option(
-        "--config",
-        envvar="UNKEY_CONFIG",
-        metavar="PATH",
-        show_default=False,
-        help="Config file (default: ~/.unkey/config.toml).",
-    ),
-]
 OutputOption = Annotated[
     str,
     typer.Option(

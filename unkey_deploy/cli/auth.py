@@ -7,7 +7,8 @@ import sys
 
 import typer
 
-from unkey_deploy.cli.api import ConfigOption, RootKeyOption
+from unkey_deploy.cli.options import ConfigPath as ConfigOption
+from unkey_deploy.cli.options import RootKey as RootKeyOption
 from unkey_deploy.errors import AuthError, UsageError
 
 auth_app = typer.Typer(

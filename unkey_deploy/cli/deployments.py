@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli.deploy import Output
+from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
+from unkey_deploy.cli.options import ConfigPath as ConfigOption
+from unkey_deploy.cli.options import Local as LocalOption
+from unkey_deploy.cli.options import RootKey as RootKeyOption
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -34,22 +38,6 @@ deployments_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-RootKeyOption = Annotated[
-    str | None,
-    typer.Option(envvar="UNKEY_ROOT_KEY", show_default=False, help="Root key [default: root_key in the config file]."),
-]
-ApiUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-base-url", "--api-url", envvar="UNKEY_API_BASE_URL", show_default=False,
-        help="API URL [default: https://api.unkey.com].",
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(envvar="UNKEY_CONFIG", show_default=False, help="Config file [default: ~/.unkey/config.toml]."),
-]
-LocalOption = Annotated[bool, typer.Option("--local", help="Use the local control plane (`unkey local`).")]
 OutputOption = Annotated[Output, typer.Option(help="text, or json for scripts.")]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", show_default=False, help="Deployment ID, e.g. d_abc123.")]
 YesOption = Annotated[

@@ -23,7 +23,7 @@ RootKey = Annotated[
 ]  # fmt: skip
 ApiUrl = Annotated[
     str | None,
-    typer.Option("--api-base-url", "--api-url", envvar="UNKEY_API_BASE_URL", metavar="URL",
+    typer.Option("--api-url", "--api-base-url", envvar="UNKEY_API_BASE_URL", metavar="URL",
                  help="API base URL [default: api_url in the config file, then https://api.unkey.com]."),
 ]  # fmt: skip
 ConfigPath = Annotated[
