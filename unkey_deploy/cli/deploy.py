@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
 from unkey_deploy.report import Reporter
+
+if TYPE_CHECKING:
+    from unkey_deploy.rollout import Outcome
 
 
 class ApiFamily(StrEnum):
@@ -96,9 +99,8 @@ def deploy(
 ) -> None:
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.imageref import parse_image
-    from unkey_deploy.pipeline import Target, deploy_image, deployment_request, open_client, raise_if_failed, summary
+    from unkey_deploy.pipeline import Target, deploy_image, deployment_request, open_client, summary
     from unkey_deploy.report import close_reporter, make_reporter
-    from unkey_deploy.report.ci import publish_result
     from unkey_deploy.source import detect_source
 
     if image and Path(image).is_dir() and not _looks_like_image(image):
@@ -154,12 +156,19 @@ def deploy(
             client.close()
     finally:
         close_reporter(reporter)
-    result = summary(target, source, image, outcome)
-    publish_result(result, outcome.state)  # CI outputs and job summary; no-op outside CI
+    finish(summary(target, source, image, outcome), outcome, output, human)
+
+
+def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any) -> None:
+    """The end of a deploy: CI outputs and job summary, the summary or JSON, the exit status."""
+    from unkey_deploy.pipeline import raise_if_failed
+    from unkey_deploy.report.ci import publish_result
+
+    publish_result(result, outcome.state)  # no-op outside CI
     if output is Output.json:
         print(json.dumps(result, indent=2))
     elif outcome.ready:
-        print_summary(human, result, source)
+        print_summary(human, result)
     raise_if_failed(outcome)
 
 
@@ -211,7 +220,7 @@ def print_dry_run_request(stream: Any, request: Any, target: Any) -> None:
     print(json.dumps(body, indent=2), file=stream, flush=True)
 
 
-def print_summary(stream: Any, result: dict[str, Any], source: Any) -> None:
+def print_summary(stream: Any, result: dict[str, Any]) -> None:
     commit = (result["commit"] or "")[:7] or "none"
     lines = [
         "✓ Deployment completed successfully",

@@ -354,8 +354,8 @@ def redeploy(
 
     from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments, redeploy_body
     from unkey_deploy.cli.api_flags import build
-    from unkey_deploy.cli.deploy import print_header, print_summary
-    from unkey_deploy.pipeline import Target, follow, raise_if_failed, summary
+    from unkey_deploy.cli.deploy import finish, print_header
+    from unkey_deploy.pipeline import Target, follow, summary
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import Source
 
@@ -382,12 +382,7 @@ def redeploy(
             outcome = follow(api, new_id, target, reporter, started)
         finally:
             close_reporter(reporter)
-    result = {**summary(target, source, image, outcome), "redeployOf": original.id}
-    if output is Output.json:
-        print(json.dumps(result, indent=2))
-    elif outcome.ready:
-        print_summary(human, result, source)
-    raise_if_failed(outcome)
+    finish({**summary(target, source, image, outcome), "redeployOf": original.id}, outcome, output, human)
 
 
 def register(app: typer.Typer) -> None:

@@ -81,7 +81,12 @@ def run(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     code: int = ExitCode.OK
     try:
-        command.main(args=argv, prog_name="unkey", standalone_mode=False)
+        # Non-standalone, typer returns the code of an Exit (Ctrl-C outside our handlers is Exit(130))
+        returned = command.main(args=argv, prog_name="unkey", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            code = returned
+            if code == ExitCode.INTERRUPTED:
+                error("interrupted")
     except UnkeyError as exc:
         error(exc.message, exc.details)
         _report_ci_failure(exc, argv)
