@@ -19,8 +19,9 @@ from unkey_deploy.source import Source
 
 if TYPE_CHECKING:
     from unkey_deploy.api._client import Client
-    from unkey_deploy.image.build import BuildRequest
-    from unkey_deploy.image.push import RegistryAuth
+    from unkey_deploy.image.build import BuildRequest, BuiltImage
+    from unkey_deploy.image.push import PushedImage, RegistryAuth
+    from unkey_deploy.image.secrets import BuildVariables
     from unkey_deploy.plan import Plan
 
 
@@ -147,6 +148,7 @@ class BuildSettings:
     registry_password: str | None = field(default=None, repr=False)
     local: bool = False
     dry_run: bool = False
+    push: bool | None = None  # None: push unless --dry-run, or --local without a repository on the command line
 
 
 @dataclass(frozen=True)
@@ -159,9 +161,19 @@ class PreparedBuild:
     skip_reason: str | None = None  # why the build is skipped (no engine with --local)
 
 
+@dataclass(frozen=True)
+class BuildResult:
+    built: BuiltImage | None  # None when the build was skipped
+    pushed: PushedImage | None
+    ref: str  # what to deploy: `repo:tag@sha256:...` once pushed
+
+    def to_json(self) -> dict[str, Any]:
+        built = self.built.to_json() if self.built else {"ref": self.ref, "imageId": None, "contextBytes": None}
+        return {**built, "pushed": self.pushed.to_json() if self.pushed else None}
+
+
 def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     """Everything decided before the build runs: plan, variables (names checked), image name, push, auth."""
-    from unkey_deploy.cli.build import build_request, collect_variables
     from unkey_deploy.image.push import RegistryAuth, registry_of
     from unkey_deploy.imageref import parse_image
     from unkey_deploy.plan import make_plan
@@ -183,26 +195,31 @@ def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     return PreparedBuild(plan, request, ref, push, auth, skip)
 
 
-def run_build(prepared: PreparedBuild, reporter: Reporter) -> str:
-    """Build, then push when needed; the image reference to deploy (by digest when pushed)."""
+def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
+    """Build, then push when needed."""
     from unkey_deploy.image.build import build_image
     from unkey_deploy.image.push import push_image
 
     if prepared.skip_reason:
         reporter.warn(f"{prepared.skip_reason}: skipping the build; the local control plane only simulates "
                       "deployments without a Docker engine")  # fmt: skip
-        return prepared.ref
-    built = build_image(prepared.request, reporter)
-    if not prepared.push:
-        return built.ref
-    return push_image(prepared.ref, prepared.auth, reporter).ref_with_digest
+        return BuildResult(None, None, prepared.ref)
+    stage = "build"
+    try:
+        built = build_image(prepared.request, reporter)
+        if not prepared.push:
+            return BuildResult(built, None, built.ref)
+        stage = "push"
+        pushed = push_image(prepared.ref, prepared.auth, reporter)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted during the {stage}; nothing was deployed") from None
+    return BuildResult(built, pushed, pushed.ref_with_digest)
 
 
 def _image_for_build(settings: BuildSettings, plan: Plan, source: Source) -> tuple[str, bool]:
     """(image reference, push?) — IMAGE, else --registry, else `image:` in unkey.yaml, tagged with the git
     short SHA when untagged. With --local and no repository given on the command line nothing is pushed:
     the local engine already has the image."""
-    from unkey_deploy.cli.build import default_image
     from unkey_deploy.image.naming import default_ref, image_tag
     from unkey_deploy.imageref import parse_image
 
@@ -211,8 +228,10 @@ def _image_for_build(settings: BuildSettings, plan: Plan, source: Source) -> tup
         ref = parse_image(explicit)
         if not ref.tag and not ref.digest:
             ref = ref.with_tag(image_tag(source))
-        return str(ref), not settings.dry_run
+        return str(ref), not settings.dry_run if settings.push is None else settings.push
     configured = default_image(plan)
+    if settings.push is not None:
+        return configured, settings.push
     if settings.local:
         return configured, False
     if configured.split(":", 1)[0] == default_ref(None, plan.app_dir, source).split(":", 1)[0]:
@@ -231,3 +250,70 @@ def _engine_problem(docker_bin: str | None, builder: str | None) -> str | None:
     except UnkeyError as exc:
         return exc.message
     return None
+
+
+def collect_variables(plan: Plan, env_files: list[Path], var_flags: list[str]) -> BuildVariables:
+    """unkey.yaml `variables:` < --env-file < --var; a bad name fails here, before anything runs."""
+    from unkey_deploy.image.secrets import BuildVariables, parse_config_variables
+
+    config, config_path = _project_config(plan)
+    raw = config.get("variables") or {}
+    layer = parse_config_variables(raw, str(config_path)) if config_path else {}
+    return BuildVariables.collect(config=layer, env_files=env_files, var_flags=var_flags)
+
+
+def default_image(plan: Plan) -> str:
+    from unkey_deploy.image.naming import default_ref
+    from unkey_deploy.imageref import parse_image
+    from unkey_deploy.source import detect_source
+
+    config, config_path = _project_config(plan)
+    repository = config.get("image")
+    if repository is not None and not isinstance(repository, str):
+        raise UsageError(f"{config_path}: `image` must be a repository such as ghcr.io/acme/api")
+    if repository:
+        repository = parse_image(repository).repository
+    return default_ref(repository, plan.app_dir, detect_source(plan.app_dir))
+
+
+def build_request(
+    plan: Plan,
+    ref: str,
+    variables: BuildVariables,
+    platform: str,
+    build_args: list[str],
+    cache_from: list[str],
+    cache_to: list[str],
+    builder: str | None,
+    docker_bin: str | None,
+) -> BuildRequest:
+    from unkey_deploy.image.build import BuildRequest
+
+    args: dict[str, str] = {}
+    for item in build_args:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--build-arg {item!r} is not KEY=VALUE")
+        if name == "UNKEY_SECRETS_ID":
+            raise UsageError("--build-arg UNKEY_SECRETS_ID is set by unkey from the build variables; drop it")
+        args[name] = value
+    common: dict[str, Any] = {
+        "context": plan.context_dir, "tag": ref, "variables": variables, "platform": platform, "build_args": args,
+        "cache_from": tuple(cache_from), "cache_to": tuple(cache_to), "builder": builder, "docker_bin": docker_bin,
+    }  # fmt: skip
+    if not plan.generated:
+        return BuildRequest(dockerfile=plan.dockerfile_path, **common)
+    from unkey_deploy.dockerfile import render
+
+    rendered = render(plan)
+    return BuildRequest(dockerfile_text=rendered.dockerfile, dockerignore_text=rendered.dockerignore, **common)
+
+
+def _project_config(plan: Plan) -> tuple[dict[str, Any], Path | None]:
+    from unkey_deploy.config import load_project_config
+
+    for directory in dict.fromkeys([plan.app_dir, plan.root or plan.app_dir]):
+        config, path = load_project_config(directory)
+        if path is not None:
+            return config, path
+    return {}, None

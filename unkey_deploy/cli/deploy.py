@@ -138,7 +138,7 @@ def deploy(
             if dry_run:
                 print_dry_run(human, prepared.plan, prepared.request)
                 print_dry_run_request(human, deployment_request(target, source, prepared.ref), target)
-            image = run_build(prepared, reporter)
+            image = run_build(prepared, reporter).ref
             if dry_run:
                 print(f"\nBuilt {image} locally; nothing was pushed or deployed.", file=human)
                 return
