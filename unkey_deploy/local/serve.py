@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -72,12 +73,15 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
         ) from None
     pid_file = options.data_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
-    print(server.url, file=out, flush=True)
-    if generated:
-        print(f"root key: {root_key}", file=out, flush=True)
-    print(_key_note(options, generated), file=err, flush=True)
-    print(runtime.describe(), file=err, flush=True)
-    _serve_until_signal(server)
+
+    def announce() -> None:
+        print(_key_note(options, generated), file=err, flush=True)
+        print(runtime.describe(), file=err, flush=True)
+        print(server.url, file=out, flush=True)
+        if generated:
+            print(f"root key: {root_key}", file=out, flush=True)
+
+    _serve_until_signal(server, announce)
     controller.shutdown()
     proxies.close()
     store.close()
@@ -119,12 +123,16 @@ def _key_note(options: ServeOptions, generated: bool) -> str:
     return f"auth: root key {state} {options.data_dir / 'root_key'}"
 
 
-def _serve_until_signal(server: LocalServer) -> None:
+def _serve_until_signal(server: LocalServer, announce: Callable[[], None]) -> None:
+    """Serve until SIGTERM or SIGINT; `announce` runs once the handlers are in place, so a client that
+    stops the server right after reading its URL always gets a clean shutdown."""
+
     def stop(signum: int, frame: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        announce()
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
