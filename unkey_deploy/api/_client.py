@@ -164,7 +164,8 @@ def error_from_response(
     headers: httpx.Headers | None = None,
 ) -> APIError:
     """Turn an error envelope into one clear line plus details (request ID, docs link, each field)."""
-    err = envelope.get("error") if isinstance(envelope.get("error"), dict) else {}
+    raw_error = envelope.get("error")
+    err: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     detail = str(err.get("detail") or err.get("title") or envelope.get("_raw") or f"HTTP {status}").strip()
     error_type = err.get("type") if isinstance(err.get("type"), str) else None
     details: list[str] = []

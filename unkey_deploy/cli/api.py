@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -279,7 +280,7 @@ def _send(
     request: Callable[[Client], Response],
     root_key: str | None,
     api_url: str | None,
-    config: str | None,
+    config: Path | None,
     output: str,
 ) -> None:
     """Resolve credentials and URL (flag > environment > config file), call, print the result."""
