@@ -48,8 +48,8 @@ def serve(
     ),
     steps: str = typer.Option(
         "deploying,network", "--steps",
-        help="simulate: statuses walked between PENDING and READY, comma separated; 'none' jumps straight "
-        "to READY.",
+        help="simulate: statuses walked between PENDING and READY, comma separated; STATUS=SECONDS gives "
+        "one a fixed time (network=0.5); 'none' jumps straight to READY.",
     ),
     fail_images: str = typer.Option(
         "*fail*", "--fail-images", help="simulate: images matching this glob end FAILED ('' for none)."
@@ -78,7 +78,7 @@ def serve(
       UNKEY_LOCAL_URL=http://127.0.0.1:7070 unkey deploy IMAGE --project acme --local
     """
     from unkey_deploy.local.endpoint import default_data_dir
-    from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, parse_seconds_range
+    from unkey_deploy.local.runtime import parse_seconds_range
     from unkey_deploy.local.serve import ServeOptions
     from unkey_deploy.local.serve import serve as run_server
 
@@ -88,10 +88,7 @@ def serve(
         raise UsageError(f"--port must be between 0 and 65535, not {port}")
     if root_key is not None and not root_key.strip():
         raise UsageError("--root-key is empty: pass a key or leave it out to use the generated one")
-    walked = tuple(s.strip().lower() for s in steps.split(",") if s.strip() and s.strip().lower() != "none")
-    unknown = [s for s in walked if s not in (*INTERMEDIATE_STEPS, "starting", "building", "finalizing")]
-    if unknown:
-        raise UsageError(f"--steps: unknown status {unknown[0]!r}; use e.g. deploying,network or none")
+    walked, step_times = parse_steps(steps)
     window = None
     if ready_after:
         try:
@@ -111,12 +108,34 @@ def serve(
             step_delay=step_delay,
             ready_after=window,
             steps=walked,
+            step_times=step_times,
             fail_images=fail_images,
             projects=project_set,
             debug_timestamps=debug_timestamps,
             verbose=verbose,
         )
     )
+
+
+def parse_steps(text: str) -> tuple[tuple[str, ...], dict[str, float]]:
+    """`deploying,network=0.5` → the statuses walked, and the fixed seconds of those that have one."""
+    from unkey_deploy.local.runtime import INTERMEDIATE_STEPS
+
+    walked: list[str] = []
+    times: dict[str, float] = {}
+    for item in (part.strip().lower() for part in text.split(",")):
+        if not item or item == "none":
+            continue
+        status, _, seconds = item.partition("=")
+        if status not in (*INTERMEDIATE_STEPS, "starting", "building", "finalizing"):
+            raise UsageError(f"--steps: unknown status {status!r}; use e.g. deploying,network=0.5 or none")
+        if seconds:
+            try:
+                times[status] = float(seconds)
+            except ValueError:
+                raise UsageError(f"--steps: {item!r} needs seconds after '=', e.g. network=0.5") from None
+        walked.append(status)
+    return tuple(walked), times
 
 
 @local_app.command("ps")

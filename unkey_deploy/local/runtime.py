@@ -10,7 +10,7 @@ import fnmatch
 import random
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,8 +57,9 @@ class SimulateRuntime:
     """The state machine without running anything: for demos, tests and latency benchmarks.
 
     The deployment spends `ready_after` seconds (a fixed value or a random one in a range) before
-    READY, shared equally between PENDING and each status in `steps`; images matching `fail_images`
-    fail while deploying.
+    READY, shared equally between PENDING and each status in `steps`, except the statuses given a fixed
+    time in `step_times` (e.g. a short NETWORK, as on Unkey); images matching `fail_images` fail while
+    deploying.
     """
 
     stopping: threading.Event
@@ -66,16 +67,17 @@ class SimulateRuntime:
     ready_after: tuple[float, float] | None = None
     steps: tuple[str, ...] = INTERMEDIATE_STEPS
     fail_images: str = "*fail*"
+    step_times: Mapping[str, float] = field(default_factory=dict)
     name: str = field(default="simulate", init=False)
 
     def describe(self) -> str:
         return "runtime simulate: NOTHING RUNS, deployments only walk through their statuses"
 
     def deploy(self, deployment: Deployment, advance: Advance) -> Placement:
-        segments = len(self.steps) + 1
+        fixed = {s: self.step_times[s] for s in self.steps if s in self.step_times}
         if self.ready_after:
-            total = random.uniform(*self.ready_after)
-            delay = total / segments
+            shared = len(self.steps) + 1 - len(fixed)
+            delay = max(random.uniform(*self.ready_after) - sum(fixed.values()), 0.0) / shared
         else:
             delay = self.step_delay
         self._wait(delay)
@@ -84,7 +86,7 @@ class SimulateRuntime:
             advance(status, _STEP_MESSAGES.get(status, status))
             if failing and status == "deploying":
                 break
-            self._wait(delay)
+            self._wait(fixed.get(status, delay))
         if failing:
             raise RuntimeFailure(
                 "deploying",

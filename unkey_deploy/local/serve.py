@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -40,6 +40,7 @@ class ServeOptions:
     step_delay: float = 0.3
     ready_after: tuple[float, float] | None = None
     steps: tuple[str, ...] = INTERMEDIATE_STEPS
+    step_times: dict[str, float] = field(default_factory=dict)
     fail_images: str = "*fail*"
     projects: frozenset[str] | None = None
     debug_timestamps: bool = False
@@ -100,6 +101,7 @@ def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:
             ready_after=options.ready_after,
             steps=options.steps,
             fail_images=options.fail_images,
+            step_times=options.step_times,
         )
     from unkey_deploy.local.docker_runtime import DockerRuntime
 
