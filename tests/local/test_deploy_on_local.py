@@ -91,7 +91,11 @@ def _free_port() -> int:
 
 
 def _stop_background_server(data_dir: Path) -> None:
-    subprocess.run(["pkill", "-TERM", "-f", "--", f"--data-dir {data_dir}"], check=False)
+    from tests.conftest import unkey_bin
+
+    result = subprocess.run([*unkey_bin(), "local", "stop", "--data-dir", str(data_dir)], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0 and "stopped the local control plane" in result.stdout, result.stdout + result.stderr
 
 
 def test_quickstart_without_a_docker_engine_simulates(cli_env, tmp_path: Path):

@@ -189,5 +189,28 @@ def down(
     print(f"removed {removed} container{'s' if removed != 1 else ''}")
 
 
+@local_app.command("stop")
+def stop(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", envvar="UNKEY_LOCAL_DATA_DIR", help="The server's data dir [~/.unkey/local]."
+    ),
+) -> None:
+    """Stop the local control plane running from a data dir (e.g. the one `--local` started).
+
+    Its state stays in SQLite, and the containers keep running until `unkey local down`.
+
+    Examples:
+
+    \b
+      unkey local stop
+      unkey local stop && unkey local down
+    """
+    from unkey_deploy.local.endpoint import default_data_dir, stop_server
+
+    directory = (data_dir or default_data_dir()).expanduser()
+    pid = stop_server(directory)
+    print(f"stopped the local control plane (pid {pid})" if pid else f"no local control plane runs from {directory}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(local_app)

@@ -143,3 +143,27 @@ def _tail(path: Path, lines: int = 3) -> str:
     except OSError:
         return f"see {path}"
     return " | ".join(text[-lines:]) or f"see {path}"
+
+
+def stop_server(data_dir: Path, timeout: float = 10.0) -> int | None:
+    """SIGTERM the server whose pid file is in `data_dir` and wait for it; its pid, or None if none runs."""
+    import signal
+
+    pid_file = data_dir / "server.pid"
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+        return None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        time.sleep(0.1)
+    raise UnkeyError(f"the local control plane (pid {pid}) did not stop within {timeout:.0f}s; kill it by hand")
