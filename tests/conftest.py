@@ -55,3 +55,15 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    """What .ci/services.sh started (Docker engine, registries, stand-in base images), read from
+    $UNKEY_CI_DIR/services.env (default /tmp/unkey-ci), overridden by UNKEY_TEST_* / UNKEY_BASE_IMAGES."""
+    from unkey_deploy.image.secrets import parse_env_text
+
+    path = Path(os.environ.get("UNKEY_CI_DIR", "/tmp/unkey-ci")) / "services.env"
+    found = parse_env_text(path.read_text(), str(path)) if path.is_file() else {}
+    found.update({k: v for k, v in os.environ.items() if k.startswith("UNKEY_TEST_") or k == "UNKEY_BASE_IMAGES"})
+    return found

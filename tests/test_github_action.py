@@ -286,18 +286,19 @@ def deploy_supports(flag: str) -> bool:
 
 @pytest.mark.docker
 @pytest.mark.skipif(not deploy_supports("--build"), reason="`unkey deploy --build` is not in this CLI yet")
-def test_builds_pushes_and_deploys_with_masked_variables(harness, server, checkout, tmp_path):
-    registry = os.environ.get("UNKEY_TEST_AUTH_REGISTRY")
-    if not registry:
-        pytest.skip("no authenticating test registry: run .ci/services.sh (sets UNKEY_TEST_AUTH_REGISTRY)")
+def test_builds_pushes_and_deploys_with_masked_variables(harness, server, checkout, tmp_path, services):
+    registry = services.get("UNKEY_TEST_AUTH_REGISTRY")
+    if not registry or not docker_answers() or not services.get("UNKEY_BASE_IMAGES"):
+        pytest.skip("needs a Docker engine, the authenticating test registry and stand-in base images: "
+                    "run .ci/services.sh")
     workspace, _ = checkout
     shutil.copytree(REPO / "examples" / "python-http", workspace / "app")
-    harness.env["UNKEY_BASE_IMAGES"] = os.environ.get("UNKEY_BASE_IMAGES", "")
-    password = os.environ["UNKEY_TEST_AUTH_PASSWORD"]
+    harness.env["UNKEY_BASE_IMAGES"] = services["UNKEY_BASE_IMAGES"]
+    password = services["UNKEY_TEST_AUTH_PASSWORD"]
     marker = tmp_path / "pwned"
     run = harness.run({
         **deploy_inputs(server, image=f"{registry}/acme/api:ci"), "build": "true", "context": "app",
-        "registry-username": os.environ["UNKEY_TEST_AUTH_USERNAME"], "registry-password": password,
+        "registry-username": services["UNKEY_TEST_AUTH_USERNAME"], "registry-password": password,
         "variables": f"API_TOKEN=tok_$(touch {marker})`id`",
     })
 
@@ -315,12 +316,12 @@ def docker_answers() -> bool:
 
 @pytest.mark.docker
 @pytest.mark.skipif(not deploy_supports("--build"), reason="`unkey deploy --build` is not in this CLI yet")
-def test_dry_run_builds_but_creates_no_deployment(harness, server, checkout):
-    if not docker_answers() or not os.environ.get("UNKEY_BASE_IMAGES"):
+def test_dry_run_builds_but_creates_no_deployment(harness, server, checkout, services):
+    if not docker_answers() or not services.get("UNKEY_BASE_IMAGES"):
         pytest.skip("needs a Docker engine and stand-in base images: run .ci/services.sh (sets UNKEY_BASE_IMAGES)")
     workspace, _ = checkout
     shutil.copytree(REPO / "examples" / "python-http", workspace / "app")
-    harness.env["UNKEY_BASE_IMAGES"] = os.environ.get("UNKEY_BASE_IMAGES", "")
+    harness.env["UNKEY_BASE_IMAGES"] = services["UNKEY_BASE_IMAGES"]
     run = harness.run({**deploy_inputs(server), "build": "true", "context": "app", "dry-run": "true"})
     assert run.succeeded, run.step("deploy").stdout + run.step("deploy").stderr
     assert "nothing was pushed or deployed" in run.step("deploy").stdout

@@ -15,18 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from unkey_deploy.image.secrets import parse_env_text
-
 START_HINT = "run `bash .ci/services.sh` to start it"
 DOCKER = "/usr/bin/docker" if os.access("/usr/bin/docker", os.X_OK) else "docker"
-
-
-@pytest.fixture(scope="session")
-def services() -> dict[str, str]:
-    path = Path(os.environ.get("UNKEY_CI_DIR", "/tmp/unkey-ci")) / "services.env"
-    found = parse_env_text(path.read_text(), str(path)) if path.is_file() else {}
-    found.update({k: v for k, v in os.environ.items() if k.startswith("UNKEY_TEST_") or k == "UNKEY_BASE_IMAGES"})
-    return found
 
 
 @pytest.fixture(scope="session")
