@@ -184,7 +184,9 @@ def test_python_framework_start(tmp_path, files, framework, start):
         ({"Pipfile": "[packages]\nx='*'\n"}, "pipenv",
          "pipenv requirements > /tmp/requirements.txt && pip install -r /tmp/requirements.txt"),
         ({"requirements.txt": "x\n"}, "pip", "pip install -r requirements.txt"),
-        ({"pyproject.toml": "[project]\nname='a'\ndependencies=['x']\n"}, "pip", "pip install ."),
+        ({"pyproject.toml": "[project]\nname='a'\ndependencies=['x']\n"}, "pip",
+         "python -c \"import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], "
+         "sep='\\n')\" > /tmp/requirements.txt && pip install -r /tmp/requirements.txt"),
     ],
 )
 def test_python_package_managers(tmp_path, files, manager, install):

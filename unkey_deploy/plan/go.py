@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from unkey_deploy.plan._source import Source
 
 _PACKAGE_MAIN = re.compile(r"^package main\b", re.MULTILINE)
 _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
+_REPLACE = re.compile(r"=>\s*(\.{1,2}/\S*)\s*$", re.MULTILINE)  # local targets in replace lines and blocks
 NONROOT = "65532"  # the nonroot user of distroless images
 
 
@@ -63,16 +65,29 @@ def _uses(text: str) -> list[str]:
 
 
 def _install_files(top: Source, member: str) -> list[str]:
-    if member == ".":
-        return [name for name in ("go.mod", "go.sum") if top.exists(name)]
-    files = [name for name in ("go.work", "go.work.sum") if top.exists(name)]
-    for use in _uses(top.text("go.work") or ""):
-        use = use.strip("./") or "."
+    """go.mod and go.sum of each module the build reads (workspace members, local replace targets)."""
+    modules = [use.strip("./") or "." for use in _uses(top.text("go.work") or "")] if member != "." else ["."]
+    files = [name for name in ("go.work", "go.work.sum") if member != "." and top.exists(name)]
+    while modules:
+        module = modules.pop(0)
+        prefix = "" if module == "." else f"{module}/"
         for name in ("go.mod", "go.sum"):
-            rel = name if use == "." else f"{use}/{name}"
-            if top.exists(rel):
-                files.append(rel)
+            if top.exists(prefix + name) and prefix + name not in files:
+                files.append(prefix + name)
+                if name == "go.mod":
+                    modules += _local_replacements(top, module)
     return files
+
+
+def _local_replacements(top: Source, module: str) -> list[str]:
+    """Directories (relative to the context) that `replace ... => ./dir` in a module's go.mod points at."""
+    text = top.text("go.mod" if module == "." else f"{module}/go.mod") or ""
+    found = []
+    for target in _REPLACE.findall(text):
+        path = posixpath.normpath(posixpath.join(module, target))
+        if not path.startswith("..") and top.exists(f"{path}/go.mod"):
+            found.append(path)
+    return found
 
 
 def main_package(ctx: Context, src: Source) -> tuple[str, str]:

@@ -12,6 +12,10 @@ from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
 
+INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")  # run by the install, they may read any source file
+CONFIG_FILES = (".npmrc", ".yarnrc", ".yarnrc.yml", "bunfig.toml", "pnpm-workspace.yaml")
+PATCH_DIRS = ("patches", ".yarn/patches")  # patch-package and pnpm patches, Yarn's patch: protocol
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -44,7 +48,7 @@ def plan(ctx: Context) -> Plan:
         ctx.reasons.append("build: the build script of package.json")
     static_dir = _static_output(ctx, framework, pkg, scripts)
 
-    files = _install_files(top, lockfile, workspace)
+    files = _install_files(ctx, top, pkg, lockfile, workspace) if install else []
     caches = [pm.cache] if pm.cache else []
     ignore = [name for name in ctx.pack.dockerignore if build or name not in ("dist", "build")]
     if static_dir:
@@ -164,11 +168,20 @@ def _install(ctx: Context, pm: PackageManager, lockfile: str | None, top: Source
     return setup, install
 
 
-def _install_files(top: Source, lockfile: str | None, workspace: Workspace | None) -> list[str]:
+def _install_files(ctx: Context, top: Source, pkg: dict[str, Any], lockfile: str | None,
+                   workspace: Workspace | None) -> list[str]:
+    """What the install reads: manifests, lockfile, package-manager config, patches; empty for the whole tree."""
+    script = next((name for name in INSTALL_SCRIPTS for manifest in (top.json("package.json"), pkg)
+                   if isinstance(manifest.get("scripts"), dict) and name in manifest["scripts"]), None)
+    if script:
+        ctx.reasons.append(f"install: after the whole source is copied, the {script} script may need it")
+        return []
     files = ["package.json"]
-    for extra in (lockfile, "pnpm-workspace.yaml" if workspace else None, ".npmrc", ".yarnrc.yml"):
+    for extra in (lockfile, *CONFIG_FILES, *_yarn_files(top)):
         if extra and top.exists(extra) and extra not in files:
             files.append(extra)
+    files += [f"{folder}/{name}" for folder in PATCH_DIRS for name in top.list_dir(folder)
+              if top.path(f"{folder}/{name}").is_file()]
     if workspace:
         for pattern in workspace_patterns(top):
             if "**" in pattern:
@@ -176,6 +189,25 @@ def _install_files(top: Source, lockfile: str | None, workspace: Workspace | Non
             for path in sorted(top.app.glob(f"{pattern.rstrip('/')}/package.json")):
                 files.append(path.relative_to(top.app).as_posix())
     return files
+
+
+def _yarn_files(top: Source) -> list[str]:
+    """The Yarn release and plugins .yarnrc.yml points at (Yarn 2+ runs them from the repository)."""
+    text = top.text(".yarnrc.yml")
+    if not text:
+        return []
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    plugins = data.get("plugins")
+    plugins = plugins if isinstance(plugins, list) else []
+    paths = [data.get("yarnPath"), *(p.get("path") if isinstance(p, dict) else p for p in plugins)]
+    return [str(p).removeprefix("./") for p in paths if isinstance(p, str)]
 
 
 def _static_output(ctx: Context, framework: Framework | None, pkg: dict[str, Any],

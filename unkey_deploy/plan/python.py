@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from unkey_deploy.plan._source import Source
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_INCLUDE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
+_LOCAL = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:\.|/|file:)")
+_MANIFESTS = ("pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
 
 
 def plan(ctx: Context) -> Plan:
@@ -31,15 +36,14 @@ def plan(ctx: Context) -> Plan:
     image = ctx.image("python", python=version)
     workdir = "/app" if member == "." else f"/app/{member}"
 
-    install = _install_command(ctx, pm, lockfile, deps, src, workspace is not None)
-    if install and workspace:
-        name = str(src.toml("pyproject.toml").get("project", {}).get("name") or member)
-        install = install.replace("--no-install-project", f"--package {name} --no-install-workspace")
+    steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
+    install = steps.dependencies
     setup = [f"python -m venv {VENV}"] if install else []
     tool = pm.extra.get("tool")
     if install and tool:
         setup.append(f"python -m venv {TOOLS} && {TOOLS}/bin/pip install --no-cache-dir {tool}")
     build = _build_command(ctx, framework, src)
+    after_source = [cmd for cmd in (steps.project, build) if cmd]
     start = _start(ctx, framework, deps, src)
 
     env = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -50,12 +54,12 @@ def plan(ctx: Context) -> Plan:
         build_env.update({"UV_PROJECT_ENVIRONMENT": VENV, "UV_LINK_MODE": "copy", "UV_PYTHON_DOWNLOADS": "never"})
     if pm.name == "poetry":
         build_env["POETRY_VIRTUALENVS_CREATE"] = "false"
-    staged = bool(install or build)
+    staged = bool(install or after_source)
     recipe = Recipe(
         build_image=image if staged else None, runtime_image=image, workdir="/app", setup=setup,
-        build_env=build_env if staged else {}, install_files=_install_files(top, pm, lockfile, install, workspace),
+        build_env=build_env if staged else {}, install_files=steps.files,
         install=[install] if install else [], caches=[pm.cache] if pm.cache and install else [],
-        build=[build] if build else [], build_workdir=workdir,
+        build=after_source, build_workdir=workdir,
         artifacts=[(VENV, VENV), ("/app", "/app")] if install else [("/app", "/app")],
         runtime_workdir=workdir, runtime_env=env, create_user=True, user="app", cmd=exec_form(start),
         dockerignore=list(ctx.pack.dockerignore),
@@ -63,6 +67,57 @@ def plan(ctx: Context) -> Plan:
     return ctx.plan(language="python", package_manager=pm.name, framework=framework.id if framework else None,
                     install_command=install, build_command=build, start_command=start,
                     context_dir=top.app, recipe=recipe)
+
+
+@dataclass(frozen=True)
+class InstallSteps:
+    """The dependency install (before the source is copied) and the app's own install (after)."""
+
+    dependencies: str | None
+    files: list[str]  # what `dependencies` reads; empty: it needs the whole source
+    project: str | None = None
+
+
+def install_steps(ctx: Context, pm: PackageManager, lockfile: str | None, deps: set[str], src: Source,
+                  top: Source, version: str, workspace: Path | None) -> InstallSteps:
+    if workspace:
+        package = "--package " + str(src.toml("pyproject.toml").get("project", {}).get("name") or src.app.name)
+        ctx.reasons.append("install: the workspace members the app uses, after the source is copied")
+        return InstallSteps(pm.install.replace("--no-install-project", f"{package} --no-install-workspace"),
+                            _uv_workspace_files(top), f"{pm.extra['install_project']} {package}")
+    if lockfile and pm.name == "pip" and deps:
+        return InstallSteps(pm.install, _requirements_files(src, lockfile))
+    if lockfile and pm.name != "pip":
+        files = list(dict.fromkeys(f for f in (lockfile, *_MANIFESTS) if src.exists(f)))
+        return InstallSteps(pm.install, files, _project_install(ctx, pm, src))
+    if not lockfile and _static_project_dependencies(src):
+        tomllib = "tomllib" if _at_least(version, (3, 11)) else "pip._vendor.tomli as tomllib"
+        return InstallSteps(pm.extra["install_from_pyproject"].replace("{tomllib}", tomllib), ["pyproject.toml"],
+                            _project_install(ctx, pm, src))
+    if not lockfile and (deps or src.exists("setup.py")):
+        ctx.reasons.append("install: pip install . with the whole source (dependencies only the build backend knows)")
+        return InstallSteps(pm.install_without_lockfile, [])
+    ctx.reasons.append("install: skipped, no dependencies declared")
+    return InstallSteps(None, [])
+
+
+def _project_install(ctx: Context, pm: PackageManager, src: Source) -> str | None:
+    command = pm.extra.get("install_project")
+    if not command or not is_package(src):
+        return None
+    ctx.reasons.append("install: the app itself after its source is copied (pyproject.toml has a [build-system])")
+    return command
+
+
+def is_package(src: Source) -> bool:
+    """Whether the app installs itself: a [build-system] that poetry, uv or pdm are not told to ignore."""
+    pyproject = src.toml("pyproject.toml")
+    tool = pyproject.get("tool", {})
+    ignored = (tool.get("poetry", {}).get("package-mode"), tool.get("uv", {}).get("package"),
+               tool.get("pdm", {}).get("distribution"))
+    if False in ignored:
+        return False
+    return "build-system" in pyproject
 
 
 def package_manager(ctx: Context, src: Source) -> tuple[PackageManager, str | None]:
@@ -117,23 +172,48 @@ def find_uv_workspace(src: Source) -> Path | None:
     return None
 
 
-def _install_command(ctx: Context, pm: PackageManager, lockfile: str | None, deps: set[str], src: Source,
-                     workspace: bool) -> str | None:
-    if workspace or (lockfile and (deps or pm.name != "pip")):
-        return pm.install
-    if deps:
-        return pm.install_without_lockfile or pm.install
-    ctx.reasons.append("install: skipped, no dependencies declared")
-    return None
+def _static_project_dependencies(src: Source) -> bool:
+    project = src.toml("pyproject.toml").get("project", {})
+    return bool(project.get("dependencies")) and "dependencies" not in (project.get("dynamic") or [])
 
 
-def _install_files(top: Source, pm: PackageManager, lockfile: str | None, install: str | None,
-                   workspace: Path | None) -> list[str]:
-    if not install or workspace or not lockfile or pm.install_without_lockfile == install:
-        return []  # the install needs the whole source (a workspace or `pip install .`)
-    candidates = (lockfile, "pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
-    files = [name for name in dict.fromkeys(candidates) if top.exists(name)]
-    return files if pm.name != "pip" else [lockfile]
+def _at_least(version: str, minimum: tuple[int, int]) -> bool:
+    parts = re.findall(r"\d+", version)[:2]
+    return tuple(int(p) for p in parts) >= minimum if len(parts) == 2 else True
+
+
+def _requirements_files(src: Source, requirements: str) -> list[str]:
+    """requirements.txt and the files it includes (-r, -c); empty when it names a local path (`-e .`)."""
+    files: list[str] = []
+    pending = [requirements]
+    while pending:
+        name = pending.pop(0)
+        if name in files:
+            continue
+        text = src.text(name)
+        if text is None:
+            return []
+        files.append(name)
+        for line in text.splitlines():
+            line = line.split(" #", 1)[0].strip()
+            include = _INCLUDE.match(line)
+            if include:
+                pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), include.group(1))))
+            elif _LOCAL.match(line):
+                return []
+    return files
+
+
+def _uv_workspace_files(top: Source) -> list[str]:
+    """The workspace's lockfile and manifests, each member's pyproject.toml included; empty if members are too deep."""
+    files = [name for name in ("uv.lock", *_MANIFESTS) if top.exists(name)]
+    members = top.toml("pyproject.toml").get("tool", {}).get("uv", {}).get("workspace", {}).get("members", [])
+    for pattern in members or []:
+        if "**" in str(pattern):
+            return []
+        for path in sorted(top.app.glob(f"{str(pattern).rstrip('/')}/pyproject.toml")):
+            files.append(path.relative_to(top.app).as_posix())
+    return files
 
 
 def _build_command(ctx: Context, framework: Framework | None, src: Source) -> str | None:
