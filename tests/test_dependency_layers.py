@@ -13,7 +13,7 @@ from unkey_deploy.dockerfile import render
 from unkey_deploy.plan import make_plan
 
 REPO = Path(__file__).resolve().parents[1]
-WHOLE_SOURCE = re.compile(r"^COPY \. \S+$", re.MULTILINE)
+WHOLE_SOURCE = re.compile(r"^COPY (?:--chown=\S+ )?\. \S+$", re.MULTILINE)
 FLASK_APP = "from flask import Flask\napp = Flask(__name__)\n"
 PYPROJECT = "[project]\nname = 'shop'\nversion = '1'\ndependencies = ['flask>=3']\n"
 BUILD_SYSTEM = "[build-system]\nrequires = ['hatchling']\nbuild-backend = 'hatchling.build'\n"
@@ -177,3 +177,23 @@ def test_go_local_replace_targets_are_copied_with_the_module(tmp_path):
     text, copied, install = layers(tmp_path)
     assert copied == ["COPY go.mod ./", "COPY lib/go.mod lib/"]
     assert_source_after_install(text, install)
+
+
+@pytest.mark.parametrize(
+    ("files", "dependencies"),
+    [
+        ({"package.json": {"dependencies": {"express": "4"}, "devDependencies": {"nodemon": "3"},
+                           "scripts": {"start": "node i.js"}}, "package-lock.json": "{}"},
+         "/app/node_modules /app/node_modules"),
+        ({"requirements.txt": "flask\n", "app.py": FLASK_APP}, "/opt/venv /opt/venv"),
+    ],
+)
+def test_runtime_takes_dependencies_from_the_build_stage_and_the_source_from_the_context(tmp_path, files,
+                                                                                         dependencies):
+    text, _, install = layers(write(tmp_path, files))
+    build, runtime = text.split("\n\nFROM ")
+    assert not WHOLE_SOURCE.search(build), "nothing in the build stage needs the source"
+    copies = [line for line in runtime.splitlines() if line.startswith("COPY")]
+    assert copies == [f"COPY --from=build --chown=10001:10001 {dependencies}", "COPY --chown=10001:10001 . /app"]
+    if "npm" in install:
+        assert "npm ci && npm prune --omit=dev" in build  # pruning joins the dependency layer

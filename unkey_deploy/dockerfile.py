@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from unkey_deploy.plan import Plan, Recipe
+from unkey_deploy.plan._model import CONTEXT
 
 SECRET_MOUNT = "--mount=type=secret,id=${UNKEY_SECRETS_ID},target=/run/secrets/.env"
 LOAD_SECRETS = "if [ -f /run/secrets/.env ]; then set -a && . /run/secrets/.env && set +a; fi"
@@ -95,7 +96,7 @@ def _dependencies(recipe: Recipe) -> list[str]:
             lines.append(f"COPY {recipe.copy_from} {recipe.copy_to or '.'}")
             source_copied = True
         lines.append(_run(" && ".join(recipe.install), recipe.caches, secrets=True))
-    if not source_copied:
+    if not source_copied and (recipe.build or not _source_from_context(recipe)):
         lines.append(f"COPY {recipe.copy_from} {recipe.copy_to or '.'}")
     if recipe.build:
         if recipe.build_workdir and recipe.build_workdir != recipe.workdir:
@@ -113,9 +114,14 @@ def _runtime_stage(plan: Plan, recipe: Recipe) -> str:
         lines.append(_create_user(recipe.user))
     chown = f"--chown={UID}:{UID} " if recipe.create_user else ""
     for source, target in recipe.artifacts:
-        lines.append(f"COPY --from=build {chown}{source} {target}")
+        origin = "" if source == CONTEXT else "--from=build "
+        lines.append(f"COPY {origin}{chown}{recipe.copy_from if source == CONTEXT else source} {target}")
     lines += _start(plan, recipe)
     return "\n".join(lines)
+
+
+def _source_from_context(recipe: Recipe) -> bool:
+    return recipe.build_image is not None and any(source == CONTEXT for source, _ in recipe.artifacts)
 
 
 def _single_stage(plan: Plan, recipe: Recipe) -> str:

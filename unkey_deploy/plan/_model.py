@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8080
+CONTEXT = "."  # as an artifact's source: the build context itself, not the build stage
 
 
 @dataclass
@@ -30,7 +31,9 @@ class Recipe:
     caches: list[str] = field(default_factory=list)
     build: list[str] = field(default_factory=list)
     build_workdir: str | None = None  # where the build runs (a workspace member), default: workdir
-    artifacts: list[tuple[str, str]] = field(default_factory=list)  # (path in build stage, path in runtime)
+    # (path in build stage, path in runtime); CONTEXT as the path: the source straight from the build context,
+    # so a source-only change leaves the layers copied from the build stage (the dependencies) untouched
+    artifacts: list[tuple[str, str]] = field(default_factory=list)
     copy_from: str = "."  # what of the context is copied in
     copy_to: str | None = None  # where the source goes (default: workdir)
     runtime_workdir: str | None = None  # where the app starts, default: workdir

@@ -9,7 +9,7 @@ from typing import Any
 from unkey_deploy.plan._buildpacks import Framework, PackageManager
 from unkey_deploy.plan._commands import STATIC_SERVER, STATIC_SERVER_CMD, exec_form
 from unkey_deploy.plan._engine import Context
-from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._source import Source
 
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")  # run by the install, they may read any source file
@@ -68,12 +68,16 @@ def plan(ctx: Context) -> Plan:
     if start.split()[0] not in ("node", "bun"):
         env["PATH"] = f"{workdir}/node_modules/.bin:/app/node_modules/.bin:$PATH"
     prune = pm.extra.get("prune") if not workspace and pkg.get("devDependencies") else None
-    steps = [cmd for cmd in (build, prune) if cmd]
+    # Without a build script, pruning needs only the manifests, so it joins the dependency layer.
+    steps = [cmd for cmd in (build, prune) if cmd] if build else []
+    installs = [cmd for cmd in (install, None if build else prune) if cmd]
     output = framework.output if framework else None
     artifacts = [(f"{workdir}/{output}", f"{workdir}/{output}")] if output else [("/app", "/app")]
+    if install and not steps and not workspace and pkg.get("dependencies"):
+        artifacts = [("/app/node_modules", "/app/node_modules"), (CONTEXT, "/app")]
     recipe = Recipe(
         build_image=image if (install or steps) else None, runtime_image=image, workdir="/app", setup=setup,
-        install_files=files, install=[install] if install else [], caches=caches,
+        install_files=files, install=installs, caches=caches,
         build=[" && ".join(steps)] if steps else [], build_workdir=workdir, artifacts=artifacts,
         runtime_workdir=workdir, runtime_env=env, create_user=True, user="app", cmd=exec_form(start),
         dockerignore=ignore,

@@ -11,7 +11,7 @@ from pathlib import Path
 from unkey_deploy.plan._buildpacks import Framework, PackageManager
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
-from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._source import Source
 
 VENV = "/opt/venv"
@@ -60,7 +60,7 @@ def plan(ctx: Context) -> Plan:
         build_env=build_env if staged else {}, install_files=steps.files,
         install=[install] if install else [], caches=[pm.cache] if pm.cache and install else [],
         build=after_source, build_workdir=workdir,
-        artifacts=[(VENV, VENV), ("/app", "/app")] if install else [("/app", "/app")],
+        artifacts=[(VENV, VENV), ("/app" if after_source else CONTEXT, "/app")] if install else [("/app", "/app")],
         runtime_workdir=workdir, runtime_env=env, create_user=True, user="app", cmd=exec_form(start),
         dockerignore=list(ctx.pack.dockerignore),
     )
