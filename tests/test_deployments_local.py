@@ -1,8 +1,8 @@
 """`unkey deployments ...` and `unkey deploy --api` as subprocesses against `unkey local serve` over HTTP.
 
 The CLI talks to a recording proxy in front of the local server; the proxy can also make the `deploy.*`
-routes disappear (404 route-not-found or 410), and every deployments.* body it sees must match the
-spec's request schema.
+routes disappear (404 route-not-found or 410), and every deploy.* and deployments.* body it sees must
+match the spec's request schema.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Proxy:
         return [
             f"{op}: {problem}"
             for op, body in self.calls
-            if op.startswith("deployments.")
+            if op.startswith(("deploy.", "deployments."))
             for problem in check_body(op, body)
         ]
 

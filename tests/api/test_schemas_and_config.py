@@ -96,3 +96,32 @@ def test_write_refuses_an_unparseable_file(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
         write_root_key("unkey_k", path)
     assert path.read_text() == "not toml at all [\n"
+
+
+def test_every_local_route_has_a_request_schema():
+    from unkey_deploy.api.schemas import REQUEST_BODIES
+    from unkey_deploy.local.deployments_api import ROUTES as DEPLOYMENT_ROUTES
+    from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
+
+    assert set(KEY_ROUTES) | set(DEPLOYMENT_ROUTES) <= set(REQUEST_BODIES)
+
+
+def test_rules_are_checked_alongside_the_schema():
+    body = {"project": "ac", "app": "api", "environment": "production", "extra": True}
+    assert problems("deployments.createDeployment", body) == [
+        'project: must be at least 3 characters, got "ac"',
+        "extra: is not a known field (known: project, app, environment, git, image, deployment)",
+        "body: needs exactly one source of image, git or deployment, got none",
+    ]
+    assert problems("keys.updateCredits", ["set"]) == ['body: must be an object, got ["set"]']
+
+
+def test_problems_say_how_to_fix_them():
+    found = check_body("keys.updateKey", {"keyId": "key_1", "owner": "x", "credits": {"remaining": None,
+                                                                                      "refill": {}}})
+    assert [(p.location, p.fix) for p in found] == [
+        ("owner", "remove `owner`"),
+        ("credits.refill.interval", "add the `interval` field"),
+        ("credits.refill.amount", "add the `amount` field"),
+        ("credits.refill", "give remaining a number of credits, or leave refill out"),
+    ]

@@ -67,3 +67,43 @@ def test_unkey_api_command_against_local(local_server, run_cli):
                      env={"UNKEY_ROOT_KEY": server.root_key, "UNKEY_API_BASE_URL": server.url})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["data"]["remaining"] == 70
+
+
+RATELIMIT = {"name": "requests", "limit": 10, "duration": 60000, "autoApply": True}
+REJECTED = [
+    ("keys.updateKey", {"keyId": "key_1234", "credits": {"remaining": None, "refill": {"interval": "daily",
+                                                                                       "amount": 5}}},
+     ["body.credits.refill"]),
+    ("keys.updateKey", {"keyId": "key_1234", "credits": {"refill": {"interval": "daily", "amount": 5,
+                                                                    "refillDay": 3}}},
+     ["body.credits.refill.refillDay"]),
+    ("keys.updateKey", {"keyId": "key_1234", "ratelimits": [{**RATELIMIT, "name": "ab", "autoapply": True}]},
+     ["body.ratelimits[0].name", "body.ratelimits[0].autoapply"]),
+    ("keys.createKey", {"apiId": "api_local", "permissions": ["docs read"], "credits": {"remaining": 5,
+                                                                                        "refill": None}},
+     ["body.permissions[0]", "body.credits.refill"]),
+    ("keys.updateCredits", {"keyId": "key_1234", "operation": "decrement"}, ["body.value"]),
+    ("identities.createIdentity", {"externalId": "user 1", "meta": []}, ["body.externalId", "body.meta"]),
+    ("identities.getIdentity", {}, ["body.identity"]),
+    ("deployments.listDeployments", {"app": "api", "environment": "production"}, ["body.app", "body.environment"]),
+    ("deployments.createDeployment", ["not", "an", "object"], ["body"]),
+    ("deploy.getDeployment", {"deploymentId": "dep_1"}, ["body.deploymentId"]),
+]
+
+
+def test_the_server_answers_what_the_shared_schemas_find(local_server):
+    """Each 400 lists the same problems `unkey` finds before sending, located under `body`."""
+    from unkey_deploy.api.schemas import check_body
+
+    server = local_server()
+    for operation, body, locations in REJECTED:
+        response = server.call(operation, body)
+        assert response.status_code == 400, (operation, response.text)
+        errors = response.json()["error"]["errors"]
+        assert [e["location"] for e in errors] == locations, (operation, errors)
+        found = check_body(operation, body)
+        assert [(e["message"], e.get("fix")) for e in errors] == [(p.message, p.fix) for p in found]
+    unknown = server.call("keys.updateKey", {"keyId": "key_1234", "owner": "me"}).json()["error"]["errors"]
+    assert unknown == [{"location": "body.owner", "fix": "remove `owner`",
+                        "message": "is not a known field (known: keyId, name, externalId, meta, expires, credits, "
+                                   "ratelimits, enabled, roles, permissions)"}]

@@ -1,10 +1,12 @@
-"""Request bodies of the key, identity and deployment operations, checked locally before anything is sent.
+"""Request bodies of the key, identity and deployment operations, and the one validator that checks them.
 
-The schemas restate the API's request bodies (keys.updateCredits, keys.updateKey,
-identities.updateIdentity, deployments.*) in a small JSON Schema subset: type (a name or a list, "null" included),
-properties, required, additionalProperties, enum, pattern, minLength/maxLength, minimum/maximum,
-items, maxItems and maxProperties. Rules a schema cannot say (refillDay needs a monthly interval,
-deployment list filters nest, a deployment has exactly one source) are checked by `check_body` after the schema.
+The CLI checks a body before sending it; `unkey local serve` checks each body it receives and answers
+a 400 naming every problem. The schemas restate the spec's request bodies in a small JSON Schema subset:
+type (a name or a list, "null" included), properties, required, additionalProperties, enum, pattern,
+minLength/maxLength, minimum/maximum, items, maxItems and maxProperties, plus `fix`, a hint on how to
+correct a value that breaks the schema. Rules a schema cannot say (increment needs a value, refillDay
+needs a monthly interval, deployment list filters nest, a deployment has exactly one source) are checked
+by `check_body` alongside the schema.
 """
 
 from __future__ import annotations
@@ -19,7 +21,26 @@ Path = tuple[str | int, ...]
 INT64_MAX = 2**63 - 1
 EXPIRES_MAX = 4102444800000  # 2100-01-01T00:00:00Z in milliseconds
 
+
+def _or_null(schema: Schema) -> Schema:
+    """`schema` that also accepts null."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+# keys.* and identities.*
+
 KEY_ID: Schema = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"}
+API_ID: Schema = KEY_ID
+EXTERNAL_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_.-]+$"}
+META: Schema = {"type": "object", "maxProperties": 100}
+EXPIRES: Schema = {"type": "integer", "minimum": 0, "maximum": EXPIRES_MAX}
+CREDITS_REMAINING: Schema = {"type": ["integer", "null"], "minimum": 0, "maximum": INT64_MAX}
+ROLES: Schema = {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128}}
+PERMISSIONS: Schema = {
+    "type": "array",
+    "maxItems": 1000,
+    "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[a-zA-Z0-9_:\-\.\*]+$"},
+}
 
 # Rate limit entries reject unknown fields: a misspelt `autoApply` would otherwise be dropped silently.
 RATELIMIT_REQUEST: Schema = {
@@ -33,9 +54,10 @@ RATELIMIT_REQUEST: Schema = {
     },
     "additionalProperties": False,
 }
+RATELIMITS: Schema = {"type": "array", "maxItems": 50, "items": RATELIMIT_REQUEST}
 
-UPDATE_KEY_CREDITS_REFILL: Schema = {
-    "type": ["object", "null"],
+CREDITS_REFILL: Schema = {
+    "type": "object",
     "required": ["interval", "amount"],
     "properties": {
         "interval": {"type": "string", "enum": ["daily", "monthly"]},
@@ -45,11 +67,38 @@ UPDATE_KEY_CREDITS_REFILL: Schema = {
     "additionalProperties": False,
 }
 
+# keys.createKey: credits cannot be null at creation, and need `remaining` (null for unlimited).
+KEY_CREDITS: Schema = {
+    "type": "object",
+    "required": ["remaining"],
+    "properties": {"remaining": CREDITS_REMAINING, "refill": CREDITS_REFILL},
+    "additionalProperties": False,
+}
+
+# keys.updateKey: null clears credits or their refill.
 UPDATE_KEY_CREDITS: Schema = {
     "type": ["object", "null"],
+    "properties": {"remaining": CREDITS_REMAINING, "refill": _or_null(CREDITS_REFILL)},
+    "additionalProperties": False,
+}
+
+CREATE_KEY_BODY: Schema = {
+    "type": "object",
+    "required": ["apiId"],
     "properties": {
-        "remaining": {"type": ["integer", "null"], "minimum": 0, "maximum": INT64_MAX},
-        "refill": UPDATE_KEY_CREDITS_REFILL,
+        "apiId": API_ID,
+        "prefix": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^[a-zA-Z0-9_]+$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "byteLength": {"type": "integer", "minimum": 16, "maximum": 255},
+        "externalId": EXTERNAL_ID,
+        "meta": META,
+        "roles": ROLES,
+        "permissions": PERMISSIONS,
+        "expires": EXPIRES,
+        "credits": KEY_CREDITS,
+        "ratelimits": RATELIMITS,
+        "enabled": {"type": "boolean"},
+        "recoverable": {"type": "boolean"},
     },
     "additionalProperties": False,
 }
@@ -59,7 +108,7 @@ UPDATE_CREDITS_BODY: Schema = {
     "required": ["keyId", "operation"],
     "properties": {
         "keyId": {"type": "string", "minLength": 3},
-        "value": {"type": ["integer", "null"], "minimum": 0, "maximum": INT64_MAX},
+        "value": CREDITS_REMAINING,
         "operation": {"type": "string", "enum": ["set", "increment", "decrement"]},
     },
     "additionalProperties": False,
@@ -71,49 +120,53 @@ UPDATE_KEY_BODY: Schema = {
     "properties": {
         "keyId": KEY_ID,
         "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-        "externalId": {
-            "type": ["string", "null"],
-            "minLength": 1,
-            "maxLength": 255,
-            "pattern": r"^[a-zA-Z0-9_.-]+$",
-        },
-        "meta": {"type": ["object", "null"], "maxProperties": 100},
-        "expires": {"type": ["integer", "null"], "minimum": 0, "maximum": EXPIRES_MAX},
+        "externalId": _or_null(EXTERNAL_ID),
+        "meta": _or_null(META),
+        "expires": _or_null(EXPIRES),
         "credits": UPDATE_KEY_CREDITS,
-        "ratelimits": {"type": "array", "maxItems": 50, "items": RATELIMIT_REQUEST},
+        "ratelimits": RATELIMITS,
         "enabled": {"type": "boolean"},
-        "roles": {
-            "type": "array",
-            "maxItems": 100,
-            "items": {"type": "string", "minLength": 1, "maxLength": 128},
-        },
-        "permissions": {
-            "type": "array",
-            "maxItems": 1000,
-            "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[a-zA-Z0-9_:\-\.\*]+$"},
-        },
+        "roles": ROLES,
+        "permissions": PERMISSIONS,
     },
+    "additionalProperties": False,
+}
+
+CREATE_IDENTITY_BODY: Schema = {
+    "type": "object",
+    "required": ["externalId"],
+    "properties": {"externalId": EXTERNAL_ID, "meta": META, "ratelimits": RATELIMITS},
+    "additionalProperties": False,
+}
+
+GET_IDENTITY_BODY: Schema = {
+    "type": "object",
+    "required": ["identity"],
+    "properties": {"identity": {"type": "string", "minLength": 1}},
     "additionalProperties": False,
 }
 
 UPDATE_IDENTITY_BODY: Schema = {
     "type": "object",
     "required": ["identity"],
-    "properties": {
-        "identity": {"type": "string", "minLength": 1},
-        "meta": {"type": "object", "maxProperties": 100},
-        "ratelimits": {"type": "array", "maxItems": 50, "items": RATELIMIT_REQUEST},
-    },
+    "properties": {"identity": {"type": "string", "minLength": 1}, "meta": META, "ratelimits": RATELIMITS},
     "additionalProperties": False,
 }
 
 # deployments.*: project, app, environment and deployment IDs are ResourceIdentifiers (ID or slug).
-RESOURCE_IDENTIFIER: Schema = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_-]+$"}
+RESOURCE_IDENTIFIER: Schema = {
+    "type": "string",
+    "minLength": 3,
+    "maxLength": 255,
+    "pattern": r"^[a-zA-Z0-9_-]+$",
+    "fix": "use at least 3 characters of letters, digits, '_' and '-', e.g. 'my-project'",
+}
 
 DEPLOYMENT_STATUSES = (
     "pending", "starting", "building", "deploying", "network", "finalizing", "ready", "failed", "skipped",
     "awaiting_approval", "stopped", "superseded", "cancelled",
 )
+DEPLOYMENT_SOURCES = ("image", "git", "deployment")
 LIST_DEPLOYMENTS_MAX_LIMIT = 100
 
 CREATE_DEPLOYMENT_BODY: Schema = {
@@ -159,16 +212,65 @@ LIST_DEPLOYMENTS_BODY: Schema = {
         "app": RESOURCE_IDENTIFIER,
         "environment": RESOURCE_IDENTIFIER,
         "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": list(DEPLOYMENT_STATUSES)}},
-        "limit": {"type": "integer", "minimum": 1, "maximum": LIST_DEPLOYMENTS_MAX_LIMIT},
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": LIST_DEPLOYMENTS_MAX_LIMIT,
+            "fix": f"use a limit from 1 to {LIST_DEPLOYMENTS_MAX_LIMIT}",
+        },
         "cursor": {"type": "string"},
     },
     "additionalProperties": False,
 }
 
+# deploy.* (internal): one image per call, upper-case statuses in the answer.
+_NON_EMPTY: Schema = {"type": "string", "minLength": 1}
+
+DEPLOY_CREATE_DEPLOYMENT_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "branch", "environmentSlug", "dockerImage"],
+    "properties": {
+        "project": _NON_EMPTY,
+        "app": _NON_EMPTY,
+        "keyspaceId": {"type": "string"},
+        "branch": _NON_EMPTY,
+        "environmentSlug": _NON_EMPTY,
+        "dockerImage": _NON_EMPTY,
+        "gitCommit": {
+            "type": "object",
+            "properties": {
+                "commitSha": {"type": "string"},
+                "commitMessage": {"type": "string"},
+                "authorHandle": {"type": "string"},
+                "authorAvatarUrl": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
+        },
+    },
+}
+
+DEPLOY_GET_DEPLOYMENT_BODY: Schema = {
+    "type": "object",
+    "required": ["deploymentId"],
+    "properties": {
+        "deploymentId": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": r"^d_[a-zA-Z0-9]+$",
+            "fix": "use the deploymentId createDeployment returned, e.g. d_abc123",
+        },
+    },
+}
+
 REQUEST_BODIES: dict[str, Schema] = {
+    "keys.createKey": CREATE_KEY_BODY,
     "keys.updateCredits": UPDATE_CREDITS_BODY,
     "keys.updateKey": UPDATE_KEY_BODY,
+    "identities.createIdentity": CREATE_IDENTITY_BODY,
+    "identities.getIdentity": GET_IDENTITY_BODY,
     "identities.updateIdentity": UPDATE_IDENTITY_BODY,
+    "deploy.createDeployment": DEPLOY_CREATE_DEPLOYMENT_BODY,
+    "deploy.getDeployment": DEPLOY_GET_DEPLOYMENT_BODY,
     "deployments.createDeployment": CREATE_DEPLOYMENT_BODY,
     "deployments.getDeployment": DEPLOYMENT_ID_BODY,
     "deployments.listDeployments": LIST_DEPLOYMENTS_BODY,
@@ -181,10 +283,11 @@ REQUEST_BODIES: dict[str, Schema] = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a request body: where (a path into the body) and what."""
+    """One thing wrong with a request body: where (a path into the body), what, and how to correct it."""
 
     path: Path
     message: str
+    fix: str | None = None
 
     @property
     def location(self) -> str:
@@ -215,49 +318,71 @@ def require_valid(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def check_body(operation: str, body: dict[str, Any]) -> list[Problem]:
+def check_body(operation: str, body: Any) -> list[Problem]:
     """Every problem with `body` as the request body of `operation` (empty when it is valid)."""
     problems = validate(REQUEST_BODIES[operation], body)
-    if problems:
+    if not isinstance(body, dict):
         return problems
     if operation == "keys.updateCredits":
-        if body["operation"] != "set" and body.get("value") is None:
-            problems.append(Problem(("value",), f"is required for the {body['operation']} operation"))
+        problems.extend(_credits_operation_rules(body))
     elif operation == "keys.updateKey":
         problems.extend(_credits_rules(body.get("credits")))
     elif operation == "deployments.createDeployment":
-        sources = [name for name in DEPLOYMENT_SOURCES if name in body]
-        if len(sources) != 1:
-            got = ", ".join(sources) or "none"
-            problems.append(Problem((), f"needs exactly one source of image, git or deployment, got {got}"))
+        problems.extend(_source_rules(body))
     elif operation == "deployments.listDeployments":
         problems.extend(_list_filter_rules(body))
     return problems
 
 
-DEPLOYMENT_SOURCES = ("image", "git", "deployment")
+def _credits_operation_rules(body: dict[str, Any]) -> list[Problem]:
+    """increment and decrement need a value; set takes null for unlimited."""
+    operation = body.get("operation")
+    if operation in ("increment", "decrement") and body.get("value") is None:
+        return [Problem(("value",), f"is required for the {operation} operation", "send a value >= 0")]
+    return []
+
+
+def _credits_rules(credits: Any) -> list[Problem]:
+    """No refill on unlimited credits; refillDay only with a monthly refill."""
+    if not isinstance(credits, dict) or not isinstance(credits.get("refill"), dict):
+        return []
+    refill = credits["refill"]
+    problems = []
+    if "remaining" in credits and credits["remaining"] is None:
+        problems.append(Problem(
+            ("credits", "refill"),
+            "cannot be set with unlimited credits (remaining is null)",
+            "give remaining a number of credits, or leave refill out",
+        ))
+    if "refillDay" in refill and "interval" in refill and refill["interval"] != "monthly":
+        problems.append(Problem(
+            ("credits", "refill", "refillDay"),
+            "is only allowed with interval monthly",
+            "use interval monthly, or leave refillDay out",
+        ))
+    return problems
+
+
+def _source_rules(body: dict[str, Any]) -> list[Problem]:
+    """A deployment comes from exactly one of an image, a git ref or an earlier deployment."""
+    sources = [name for name in DEPLOYMENT_SOURCES if name in body]
+    if len(sources) == 1:
+        return []
+    got = ", ".join(sources) or "none"
+    return [Problem(
+        (),
+        f"needs exactly one source of image, git or deployment, got {got}",
+        f"send exactly one of: {', '.join(DEPLOYMENT_SOURCES)}",
+    )]
 
 
 def _list_filter_rules(body: dict[str, Any]) -> list[Problem]:
     """Filters nest: app requires project, environment requires project and app."""
-    if "app" in body and "project" not in body:
-        return [Problem(("app",), "requires project")]
-    if "environment" in body and not ("project" in body and "app" in body):
-        return [Problem(("environment",), "requires project and app")]
-    return []
-
-
-def _credits_rules(credits: dict[str, Any] | None) -> list[Problem]:
-    if not credits:
-        return []
     problems = []
-    refill = credits.get("refill")
-    if "remaining" in credits and credits["remaining"] is None and refill:
-        problems.append(
-            Problem(("credits", "refill"), "cannot be set with unlimited credits (remaining is null)")
-        )
-    if refill and "refillDay" in refill and refill["interval"] != "monthly":
-        problems.append(Problem(("credits", "refill", "refillDay"), "is only allowed with interval monthly"))
+    if "app" in body and "project" not in body:
+        problems.append(Problem(("app",), "requires project", "add `project`"))
+    if "environment" in body and not ("project" in body and "app" in body):
+        problems.append(Problem(("environment",), "requires project and app", "add `project` and `app`"))
     return problems
 
 
@@ -266,13 +391,14 @@ def validate(schema: Schema, value: Any, path: Path = ()) -> list[Problem]:
     types = schema.get("type")
     allowed = [types] if isinstance(types, str) else list(types or [])
     if allowed and not any(_is_type(value, t) for t in allowed):
-        return [Problem(path, f"must be {' or '.join(_TYPE_NAMES[t] for t in allowed)}, got {_describe(value)}")]
+        expected = " or ".join(_TYPE_NAMES[t] for t in allowed)
+        return [Problem(path, f"must be {expected}, got {_describe(value)}", schema.get("fix"))]
     if value is None:
         return []
     problems: list[Problem] = []
     if "enum" in schema and value not in schema["enum"]:
         choices = ", ".join(str(c) for c in schema["enum"])
-        problems.append(Problem(path, f"must be one of {choices}, got {_describe(value)}"))
+        problems.append(Problem(path, f"must be one of {choices}, got {_describe(value)}", f"use one of: {choices}"))
     if isinstance(value, str):
         problems.extend(_check_string(schema, value, path))
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -288,21 +414,23 @@ def validate(schema: Schema, value: Any, path: Path = ()) -> list[Problem]:
 
 
 def _check_string(schema: Schema, value: str, path: Path) -> list[Problem]:
+    fix = schema.get("fix")
     if "minLength" in schema and len(value) < schema["minLength"]:
         unit = "character" if schema["minLength"] == 1 else "characters"
-        return [Problem(path, f"must be at least {schema['minLength']} {unit}, got {_describe(value)}")]
+        return [Problem(path, f"must be at least {schema['minLength']} {unit}, got {_describe(value)}", fix)]
     if "maxLength" in schema and len(value) > schema["maxLength"]:
-        return [Problem(path, f"must be at most {schema['maxLength']} characters, got {len(value)}")]
+        return [Problem(path, f"must be at most {schema['maxLength']} characters, got {len(value)}", fix)]
     if "pattern" in schema and not re.search(schema["pattern"], value):
-        return [Problem(path, f"must match {schema['pattern']}, got {_describe(value)}")]
+        return [Problem(path, f"must match {schema['pattern']}, got {_describe(value)}", fix)]
     return []
 
 
 def _check_integer(schema: Schema, value: int, path: Path) -> list[Problem]:
+    fix = schema.get("fix")
     if "minimum" in schema and value < schema["minimum"]:
-        return [Problem(path, f"must be at least {schema['minimum']}, got {value}")]
+        return [Problem(path, f"must be at least {schema['minimum']}, got {value}", fix)]
     if "maximum" in schema and value > schema["maximum"]:
-        return [Problem(path, f"must be at most {schema['maximum']}, got {value}")]
+        return [Problem(path, f"must be at most {schema['maximum']}, got {value}", fix)]
     return []
 
 
@@ -311,17 +439,15 @@ def _check_object(schema: Schema, value: dict[str, Any], path: Path) -> list[Pro
     properties: dict[str, Schema] = schema.get("properties", {})
     for name in schema.get("required", []):
         if name not in value:
-            problems.append(Problem((*path, name), "is required"))
+            problems.append(Problem((*path, name), "is required", f"add the `{name}` field"))
     if "maxProperties" in schema and len(value) > schema["maxProperties"]:
-        problems.append(
-            Problem(path, f"must have at most {schema['maxProperties']} fields, got {len(value)}")
-        )
+        problems.append(Problem(path, f"must have at most {schema['maxProperties']} fields, got {len(value)}"))
     for name, item in value.items():
         if name in properties:
             problems.extend(validate(properties[name], item, (*path, name)))
         elif schema.get("additionalProperties") is False:
             known = ", ".join(properties)
-            problems.append(Problem((*path, name), f"is not a known field (known: {known})"))
+            problems.append(Problem((*path, name), f"is not a known field (known: {known})", f"remove `{name}`"))
     return problems
 
 

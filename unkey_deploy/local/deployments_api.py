@@ -1,6 +1,7 @@
 """`deploy.*` (internal, upper-case statuses) and `deployments.*` (public) over the local store.
 
-Each handler takes the parsed JSON body and returns (HTTP status, response body without `meta`).
+Each handler checks the parsed JSON body against its operation's schema in `unkey_deploy.api.schemas`
+and returns (HTTP status, response body without `meta`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from typing import Any
 
 from unkey_deploy.local import problems
 from unkey_deploy.local.lifecycle import Controller, available_actions, refusal
-from unkey_deploy.local.problems import ValidationIssue
+from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import Deployment, Step
-from unkey_deploy.local.validation import IDENTIFIER, Schema, check
 
 RUNTIME = {
     "vCpus": 0.25,
@@ -24,80 +24,6 @@ RUNTIME = {
     "command": [],
     "shutdownSignal": "SIGTERM",
     "upstreamProtocol": "http1",
-}
-STATUSES = [
-    "pending", "starting", "building", "deploying", "network", "finalizing", "ready", "failed", "skipped",
-    "awaiting_approval", "stopped", "superseded", "cancelled",
-]
-_NON_EMPTY = {"type": "string", "minLength": 1}
-_DEPLOYMENT_ID = {"type": "string", "minLength": 1, "pattern": r"^d_[a-zA-Z0-9]+$",
-                  "fix": "use the deploymentId createDeployment returned, e.g. d_abc123"}
-
-LEGACY_CREATE: Schema = {
-    "type": "object",
-    "required": ["project", "app", "branch", "environmentSlug", "dockerImage"],
-    "properties": {
-        "project": _NON_EMPTY,
-        "app": _NON_EMPTY,
-        "keyspaceId": {"type": "string"},
-        "branch": _NON_EMPTY,
-        "environmentSlug": _NON_EMPTY,
-        "dockerImage": _NON_EMPTY,
-        "gitCommit": {
-            "type": "object",
-            "properties": {
-                "commitSha": {"type": "string"},
-                "commitMessage": {"type": "string"},
-                "authorHandle": {"type": "string"},
-                "authorAvatarUrl": {"type": "string"},
-                "timestamp": {"type": "integer"},
-            },
-        },
-    },
-}
-LEGACY_GET: Schema = {"type": "object", "required": ["deploymentId"], "properties": {"deploymentId": _DEPLOYMENT_ID}}
-CREATE: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "additionalProperties": False,
-    "oneOfRequired": [["image", "git", "deployment"]],
-    "properties": {
-        "project": IDENTIFIER,
-        "app": IDENTIFIER,
-        "environment": IDENTIFIER,
-        "git": {
-            "type": "object",
-            "properties": {
-                "branch": {"type": "string", "maxLength": 256},
-                "commitSha": {"type": "string", "maxLength": 40},
-                "repository": {"type": "string", "maxLength": 256, "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"},
-            },
-        },
-        "image": {
-            "type": "object",
-            "required": ["dockerImage"],
-            "properties": {"dockerImage": {"type": "string", "minLength": 1, "pattern": r"\S"}},
-        },
-        "deployment": {"type": "object", "required": ["deploymentId"], "properties": {"deploymentId": IDENTIFIER}},
-    },
-}
-BY_ID: Schema = {
-    "type": "object",
-    "required": ["deploymentId"],
-    "additionalProperties": False,
-    "properties": {"deploymentId": IDENTIFIER},
-}
-LIST: Schema = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "project": IDENTIFIER,
-        "app": IDENTIFIER,
-        "environment": IDENTIFIER,
-        "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": STATUSES}},
-        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "fix": "use a limit from 1 to 100"},
-        "cursor": {"type": "string"},
-    },
 }
 
 
@@ -112,7 +38,7 @@ class Context:
 
 
 def legacy_create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, LEGACY_CREATE)
+    valid_body("deploy.createDeployment", body)
     _require_project(ctx, body["project"])
     commit = body.get("gitCommit") or None
     deployment = ctx.controller.store.create_deployment(
@@ -130,7 +56,7 @@ def legacy_create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def legacy_get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, LEGACY_GET)
+    valid_body("deploy.getDeployment", body)
     deployment = _find(ctx, body["deploymentId"])
     data: dict[str, Any] = {
         "id": deployment.id,
@@ -155,7 +81,7 @@ def _legacy_step(step: Step) -> dict[str, Any]:
 
 
 def create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, CREATE)
+    valid_body("deployments.createDeployment", body)
     _require_project(ctx, body["project"])
     if "git" in body:
         raise problems.precondition_failed(
@@ -186,20 +112,12 @@ def create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, BY_ID)
+    valid_body("deployments.getDeployment", body)
     return 200, {"data": deployment_json(ctx, _find(ctx, body["deploymentId"]))}
 
 
 def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, LIST)
-    issues = []
-    if "app" in body and "project" not in body:
-        issues.append(ValidationIssue("body.app", "the app filter requires project", "add `project`"))
-    if "environment" in body and not ("project" in body and "app" in body):
-        issues.append(ValidationIssue("body.environment", "the environment filter requires project and app",
-                                      "add `project` and `app`"))
-    if issues:
-        raise problems.invalid_input(issues, "Filters nest: app requires project, environment requires both.")
+    valid_body("deployments.listDeployments", body)
     if "project" in body:
         _require_project(ctx, body["project"])
     before = _decode_cursor(body["cursor"]) if "cursor" in body else None
@@ -221,7 +139,7 @@ def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 def action(name: str):  # type: ignore[no-untyped-def]
     def handle(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-        check(body, BY_ID)
+        valid_body(f"deployments.{name}Deployment", body)
         deployment = _find(ctx, body["deploymentId"])
         reason = refusal(name, deployment, ctx.controller.store.app_state(deployment.project, deployment.app))
         if reason:

@@ -1,7 +1,8 @@
 """`keys.*` and `identities.*` over the local store, enough to try the `unkey api` commands locally.
 
 Keys and identities are JSON documents in the store; `keys.createKey` and `identities.createIdentity`
-seed them. Handlers take the parsed body and return (HTTP status, response body without `meta`).
+seed them. Handlers check the parsed body against its operation's schema in `unkey_deploy.api.schemas`
+and return (HTTP status, response body without `meta`).
 """
 
 from __future__ import annotations
@@ -9,118 +10,15 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from unkey_deploy.api.schemas import INT64_MAX
 from unkey_deploy.local import problems
 from unkey_deploy.local.deployments_api import Context
-from unkey_deploy.local.problems import ValidationIssue
+from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import new_id, now_ms
-from unkey_deploy.local.validation import Schema, check
-
-INT64_MAX = 9223372036854775807
-_EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_.-]+$"}
-_META = {"type": "object", "maxProperties": 100}
-_RATELIMIT = {
-    "type": "object",
-    "required": ["name", "limit", "duration", "autoApply"],
-    "properties": {
-        "name": {"type": "string", "minLength": 3, "maxLength": 128},
-        "limit": {"type": "integer", "minimum": 1},
-        "duration": {"type": "integer", "minimum": 1000},
-        "autoApply": {"type": "boolean"},
-    },
-}
-_RATELIMITS = {"type": "array", "maxItems": 50, "items": _RATELIMIT}
-_REFILL = {
-    "type": "object",
-    "nullable": True,
-    "required": ["interval", "amount"],
-    "additionalProperties": False,
-    "properties": {
-        "interval": {"type": "string", "enum": ["daily", "monthly"]},
-        "amount": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
-        "refillDay": {"type": "integer", "minimum": 1, "maximum": 31},
-    },
-}
-_REMAINING = {"type": "integer", "nullable": True, "minimum": 0, "maximum": INT64_MAX}
-_CREDITS = {
-    "type": "object",
-    "nullable": True,
-    "additionalProperties": False,
-    "properties": {"remaining": _REMAINING, "refill": _REFILL},
-}
-_KEY_ID = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"}
-_NAMES = {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 128}}
-
-CREATE_KEY: Schema = {
-    "type": "object",
-    "required": ["apiId"],
-    "additionalProperties": False,
-    "properties": {
-        "apiId": {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"},
-        "prefix": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^[a-zA-Z0-9_]+$"},
-        "name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "byteLength": {"type": "integer", "minimum": 16, "maximum": 255},
-        "externalId": _EXTERNAL_ID,
-        "meta": _META,
-        "roles": _NAMES,
-        "permissions": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1}},
-        "expires": {"type": "integer", "minimum": 0, "maximum": 4102444800000},
-        "credits": {**_CREDITS, "nullable": False, "required": ["remaining"]},
-        "ratelimits": _RATELIMITS,
-        "enabled": {"type": "boolean"},
-        "recoverable": {"type": "boolean"},
-    },
-}
-UPDATE_KEY: Schema = {
-    "type": "object",
-    "required": ["keyId"],
-    "additionalProperties": False,
-    "properties": {
-        "keyId": _KEY_ID,
-        "name": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 255},
-        "externalId": {**_EXTERNAL_ID, "nullable": True},
-        "meta": {**_META, "nullable": True},
-        "expires": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 4102444800000},
-        "credits": _CREDITS,
-        "ratelimits": _RATELIMITS,
-        "enabled": {"type": "boolean"},
-        "roles": _NAMES,
-        "permissions": {"type": "array", "maxItems": 1000,
-                        "items": {"type": "string", "minLength": 1, "maxLength": 128,
-                                  "pattern": r"^[a-zA-Z0-9_:\-\.\*]+$"}},
-    },
-}
-UPDATE_CREDITS: Schema = {
-    "type": "object",
-    "required": ["keyId", "operation"],
-    "additionalProperties": False,
-    "properties": {
-        "keyId": {"type": "string", "minLength": 3},
-        "value": _REMAINING,
-        "operation": {"type": "string", "enum": ["set", "increment", "decrement"]},
-    },
-}
-CREATE_IDENTITY: Schema = {
-    "type": "object",
-    "required": ["externalId"],
-    "additionalProperties": False,
-    "properties": {"externalId": _EXTERNAL_ID, "meta": _META, "ratelimits": _RATELIMITS},
-}
-UPDATE_IDENTITY: Schema = {
-    "type": "object",
-    "required": ["identity"],
-    "additionalProperties": False,
-    "properties": {"identity": {"type": "string", "minLength": 1}, "meta": _META, "ratelimits": _RATELIMITS},
-}
-GET_IDENTITY: Schema = {
-    "type": "object",
-    "required": ["identity"],
-    "additionalProperties": False,
-    "properties": {"identity": {"type": "string", "minLength": 3}},
-}
 
 
 def create_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, CREATE_KEY)
+    valid_body("keys.createKey", body)
     store = ctx.controller.store
     key_id = new_id("key_", 22)
     secret = secrets.token_urlsafe(body.get("byteLength", 16))
@@ -136,7 +34,7 @@ def create_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def update_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, UPDATE_KEY)
+    valid_body("keys.updateKey", body)
     record = _key(ctx, body["keyId"])
     for name, value in body.items():
         if name == "keyId":
@@ -157,17 +55,13 @@ def update_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def update_credits(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, UPDATE_CREDITS)
+    valid_body("keys.updateCredits", body)
     record = _key(ctx, body["keyId"])
     operation, value = body["operation"], body.get("value")
     credits = record.get("credits") or {"remaining": None}
     if operation == "set":
         credits = {"remaining": None} if value is None else {**credits, "remaining": value}
     else:
-        if value is None:
-            raise problems.invalid_input(
-                [ValidationIssue("body.value", f"is required for operation {operation}", "send a value >= 0")]
-            )
         if credits.get("remaining") is None:
             raise problems.invalid_input(
                 [ValidationIssue("body.operation", f"cannot {operation} the credits of a key with unlimited usage",
@@ -182,7 +76,7 @@ def update_credits(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def create_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, CREATE_IDENTITY)
+    valid_body("identities.createIdentity", body)
     if ctx.controller.store.find_record("identity", "externalId", body["externalId"]):
         raise problems.conflict("identity", f"An identity with externalId {body['externalId']} already exists.")
     identity = _new_identity(ctx, body["externalId"], body.get("meta") or {}, body.get("ratelimits") or [])
@@ -190,7 +84,7 @@ def create_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def update_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, UPDATE_IDENTITY)
+    valid_body("identities.updateIdentity", body)
     identity = _identity(ctx, body["identity"])
     if "meta" in body:
         identity["meta"] = body["meta"]
@@ -201,7 +95,7 @@ def update_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def get_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
-    check(body, GET_IDENTITY)
+    valid_body("identities.getIdentity", body)
     return 200, {"data": _identity(ctx, body["identity"])}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from unkey_deploy.api import schemas
+
 ERRORS_URL = "https://unkey.com/docs/errors"
 
 
@@ -51,6 +53,19 @@ def invalid_input(issues: list[ValidationIssue], detail: str | None = None) -> P
         detail or "One or more fields of the request body are invalid; see errors for each one.",
         issues,
     )
+
+
+def valid_body(operation: str, body: Any) -> dict[str, Any]:
+    """`body` when it is a valid request body of `operation`; otherwise a 400 naming every problem."""
+    found = schemas.check_body(operation, body)
+    if found:
+        raise invalid_input([ValidationIssue(_body_location(p.path), p.message, p.fix) for p in found])
+    return body
+
+
+def _body_location(path: schemas.Path) -> str:
+    """A path into the body as Unkey writes it: `body.ratelimits[0].name`."""
+    return "body" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
 
 
 def unreadable_body(detail: str) -> Problem:
