@@ -66,7 +66,8 @@ def plan(ctx: Context) -> Plan:
     start = _start(ctx, pkg, scripts, framework, pm, src)
     env = {"NODE_ENV": "production", **(framework.env if framework else {})}
     if start.split()[0] not in ("node", "bun"):
-        env["PATH"] = f"{workdir}/node_modules/.bin:/app/node_modules/.bin:$PATH"
+        bins = dict.fromkeys([f"{workdir}/node_modules/.bin", "/app/node_modules/.bin"])  # app, then workspace root
+        env["PATH"] = ":".join([*bins, "$PATH"])
     prune = pm.extra.get("prune") if not workspace and pkg.get("devDependencies") else None
     # Without a build script, pruning needs only the manifests, so it joins the dependency layer.
     steps = [cmd for cmd in (build, prune) if cmd] if build else []
