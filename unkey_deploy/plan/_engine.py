@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 from unkey_deploy.errors import AppNotDetected, UsageError
-from unkey_deploy.plan._buildpacks import Buildpack, load_buildpacks
+from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
 from unkey_deploy.plan._images import ImageMap, load_image_map
 from unkey_deploy.plan._model import Plan
 from unkey_deploy.plan._source import Source
@@ -61,6 +62,16 @@ class Context:
         if mapped != ref:
             self.reasons.append(f"base image {ref} remapped to {mapped}")
         return mapped
+
+    def framework(self, found_in: Container[str], why: str) -> Framework | None:
+        """The unit's first framework with a dependency in `found_in`; `why` explains the match in the
+        plan's reasons, with `{hit}` standing for the dependency that matched."""
+        for framework in self.pack.frameworks:
+            hit = next((dep for dep in framework.dependencies if dep in found_in), None)
+            if hit:
+                self.reasons.append(f"framework {framework.id}: {why.format(hit=hit)}")
+                return framework
+        return None
 
     def plan(self, **fields: object) -> Plan:
         fields.setdefault("context_dir", self.src.app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from unkey_deploy.plan._buildpacks import Framework
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
@@ -19,7 +18,7 @@ def plan(ctx: Context) -> Plan:
     src = ctx.src
     mix = src.text("mix.exs") or ""
     app = _app_name(ctx, mix, src)
-    framework = find_framework(ctx, set(_DEP.findall(mix)))
+    framework = ctx.framework(set(_DEP.findall(mix)), ":{hit} is a dependency (set SECRET_KEY_BASE at run time)")
     version = ctx.version("elixir")
     pm = ctx.pack.package_manager("mix")
     ctx.reasons.append("dependencies: mix.lock found" if src.exists("mix.lock") else "dependencies: no mix.lock")
@@ -40,14 +39,6 @@ def plan(ctx: Context) -> Plan:
                     install_command=pm.install, build_command=build, start_command=f"/app/bin/{app} start",
                     recipe=recipe)
 
-
-def find_framework(ctx: Context, deps: set[str]) -> Framework | None:
-    for framework in ctx.pack.frameworks:
-        hit = next((dep for dep in framework.dependencies if dep in deps), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: :{hit} is a dependency (set SECRET_KEY_BASE at run time)")
-            return framework
-    return None
 
 
 def _app_name(ctx: Context, mix: str, src: Source) -> str:

@@ -25,7 +25,7 @@ def plan(ctx: Context) -> Plan:
     src = ctx.src
     pm = package_manager(ctx, src)
     build_text = "\n".join(src.text(name) or "" for name in pm.lockfiles)
-    framework = find_framework(ctx, build_text)
+    framework = ctx.framework(build_text, "the build uses {hit}")
     version = ctx.version("java")
     runner = _runner(ctx, src, pm)
     install = runner + pm.install.removeprefix(pm.install.split()[0])
@@ -51,14 +51,6 @@ def package_manager(ctx: Context, src: Source) -> PackageManager:
             return pm
     raise AssertionError("detection guarantees a Maven or Gradle build file")
 
-
-def find_framework(ctx: Context, build_text: str) -> Framework | None:
-    for framework in ctx.pack.frameworks:
-        hit = next((dep for dep in framework.dependencies if dep in build_text), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: the build uses {hit}")
-            return framework
-    return None
 
 
 def _runner(ctx: Context, src: Source, pm: PackageManager) -> str:

@@ -32,7 +32,7 @@ def plan(ctx: Context) -> Plan:
     if workspace:
         ctx.reasons.append(f"workspace member {member} of {_rel(top)}: the build context is the workspace root")
     pm, lockfile = package_manager(ctx, top)
-    framework = find_framework(ctx, pkg)
+    framework = ctx.framework(dependencies(pkg), "{hit} in package.json")
     deps = dependencies(pkg)
 
     bun = pm.name == "bun"
@@ -113,15 +113,6 @@ def package_manager(ctx: Context, top: Source) -> tuple[PackageManager, str | No
     ctx.reasons.append("package manager npm: no lockfile found (commit one for reproducible installs)")
     return ctx.pack.package_manager("npm"), None
 
-
-def find_framework(ctx: Context, pkg: dict[str, Any]) -> Framework | None:
-    deps = dependencies(pkg)
-    for framework in ctx.pack.frameworks:
-        hit = next((dep for dep in framework.dependencies if dep in deps), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: {hit} in package.json")
-            return framework
-    return None
 
 
 def find_workspace(src: Source) -> Workspace | None:

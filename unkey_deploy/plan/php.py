@@ -28,7 +28,7 @@ def plan(ctx: Context) -> Plan:
     src = ctx.src
     composer = src.json("composer.json")
     requires: dict[str, Any] = {**(composer.get("require") or {})}
-    framework = find_framework(ctx, requires)
+    framework = ctx.framework(requires, "composer.json requires {hit}")
     version = ctx.version("php")
     _check_extensions(ctx, requires, version)
     start = _start(ctx, framework, src)
@@ -53,14 +53,6 @@ def plan(ctx: Context) -> Plan:
     return ctx.plan(language="php", package_manager="composer", framework=framework.id if framework else None,
                     install_command=pm.install, build_command=pm.extra["build"], start_command=start, recipe=recipe)
 
-
-def find_framework(ctx: Context, requires: dict[str, Any]) -> Framework | None:
-    for framework in ctx.pack.frameworks:
-        hit = next((dep for dep in framework.dependencies if dep in requires), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: composer.json requires {hit}")
-            return framework
-    return None
 
 
 def _start(ctx: Context, framework: Framework | None, src: Source) -> str:

@@ -31,7 +31,7 @@ def plan(ctx: Context) -> Plan:
         ctx.reasons.append(f"uv workspace member {member}: the build context is the workspace root")
     pm, lockfile = package_manager(ctx, top)
     deps = dependencies(src)
-    framework = find_framework(ctx, deps)
+    framework = ctx.framework(deps, "{hit} is a dependency")
     version = ctx.version("python", src)
     image = ctx.image("python", python=version)
     workdir = "/app" if member == "." else f"/app/{member}"
@@ -149,14 +149,6 @@ def dependencies(src: Source) -> set[str]:
             found.add(match.group(1).lower().replace("_", "-"))
     return found
 
-
-def find_framework(ctx: Context, deps: set[str]) -> Framework | None:
-    for framework in ctx.pack.frameworks:
-        hit = next((dep for dep in framework.dependencies if dep in deps), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: {hit} is a dependency")
-            return framework
-    return None
 
 
 def find_uv_workspace(src: Source) -> Path | None:

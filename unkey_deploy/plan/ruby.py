@@ -25,7 +25,7 @@ def plan(ctx: Context) -> Plan:
     locked = src.exists("Gemfile.lock")
     ctx.reasons.append("dependencies: Gemfile.lock found" if locked else "dependencies: no Gemfile.lock (unlocked)")
     gems = dependencies(src)
-    framework = find_framework(ctx, gems)
+    framework = ctx.framework(gems, "the {hit} gem")
     version = ctx.version("ruby")
     bundle_env = {"BUNDLE_PATH": BUNDLE_PATH, "BUNDLE_WITHOUT": "development:test"}
     if locked:
@@ -51,14 +51,6 @@ def dependencies(src: Source) -> set[str]:
     """Gems named in the Gemfile and resolved in Gemfile.lock."""
     return set(_GEM.findall(src.text("Gemfile") or "")) | set(_LOCKED.findall(src.text("Gemfile.lock") or ""))
 
-
-def find_framework(ctx: Context, gems: set[str]) -> Framework | None:
-    for framework in ctx.pack.frameworks:
-        hit = next((gem for gem in framework.dependencies if gem in gems), None)
-        if hit:
-            ctx.reasons.append(f"framework {framework.id}: the {hit} gem")
-            return framework
-    return None
 
 
 def _build(ctx: Context, framework: Framework | None, gems: set[str], src: Source) -> str | None:
