@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +68,14 @@ def services() -> dict[str, str]:
     found = parse_env_text(path.read_text(), str(path)) if path.is_file() else {}
     found.update({k: v for k, v in os.environ.items() if k.startswith("UNKEY_TEST_") or k == "UNKEY_BASE_IMAGES"})
     return found
+
+
+def write(root: Path, files: dict[str, Any]) -> Path:
+    """Write a source tree: file name → text, or a dict written as JSON (package.json, composer.json)."""
+    import json
+
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
+    return root

@@ -3,12 +3,12 @@ so a source-only change reuses the dependency layers."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.plan import make_plan
 
@@ -19,12 +19,6 @@ PYPROJECT = "[project]\nname = 'shop'\nversion = '1'\ndependencies = ['flask>=3'
 BUILD_SYSTEM = "[build-system]\nrequires = ['hatchling']\nbuild-backend = 'hatchling.build'\n"
 
 
-def write(root: Path, files: dict[str, str | dict]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
-    return root
 
 
 def layers(root: Path, root_dir: str | None = None) -> tuple[str, list[str], str]:

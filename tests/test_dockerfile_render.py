@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.plan import make_plan
 from unkey_deploy.plan._engine import detect
@@ -32,12 +33,6 @@ EXAMPLES = [p for p in sorted((REPO / "examples").iterdir()) if is_app_example(p
 HADOLINT = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
 
 
-def write(root: Path, files: dict[str, str | dict]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
-    return root
 
 
 def express_app(root: Path) -> Path:

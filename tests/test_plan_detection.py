@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.errors import AppNotDetected, UsageError
 from unkey_deploy.plan import DETECTION_ORDER, make_plan
-
-
-def write(root: Path, files: dict[str, str | dict]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
-    return root
 
 
 def test_detection_order_names_every_ecosystem():

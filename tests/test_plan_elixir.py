@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.plan import make_plan
 
@@ -22,12 +21,6 @@ end
 """
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return root
 
 
 def mix(elixir: str = "~> 1.15", deps: str = '{:jason, "~> 1.4"}', aliases: str = "") -> str:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.errors import UsageError
 from unkey_deploy.plan import make_plan
-
-
-def write(root: Path, files: dict[str, str | dict]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
-    return root
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.errors import UsageError
 from unkey_deploy.plan import make_plan
@@ -13,12 +12,6 @@ from unkey_deploy.plan import make_plan
 LOCK = "GEM\n  remote: https://rubygems.org/\n  specs:\n{specs}\nPLATFORMS\n  ruby\n{ruby}"
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return root
 
 
 def lock(*gems: str, ruby: str = "") -> str:

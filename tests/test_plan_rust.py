@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.errors import UsageError
 from unkey_deploy.plan import make_plan
@@ -13,12 +14,6 @@ from unkey_deploy.plan import make_plan
 MAIN = "fn main() {}\n"
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return root
 
 
 def crate(name: str = "web", extra: str = "") -> str:

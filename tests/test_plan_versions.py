@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from unkey_deploy.errors import ConfigError
 from unkey_deploy.plan import make_plan
 from unkey_deploy.plan._buildpacks import VersionRule
@@ -18,12 +18,6 @@ NODE = VersionRule("node", "22", ("24", "22", "20", "18"), {"lts/iron": "20"})
 PYTHON = VersionRule("python", "3.12", ("3.13", "3.12", "3.11", "3.10", "3.9"))
 
 
-def write(root: Path, files: dict[str, str | dict]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content) if isinstance(content, dict) else content)
-    return root
 
 
 @pytest.mark.parametrize(
