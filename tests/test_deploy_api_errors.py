@@ -197,3 +197,24 @@ def test_dry_run_of_an_image_sends_nothing(run_cli, api):
     assert result.returncode == 0, result.stderr
     assert '"dockerImage": "ghcr.io/acme/api:v1.0.0"' in result.stdout
     assert api.requests == []
+
+
+def test_build_without_a_repository_says_where_to_push(run_cli, api, tmp_path):
+    from tests.conftest import REPO
+
+    result = run_cli("deploy", "--build", f"--context={REPO / 'examples' / 'python-http'}", "--project=acme",
+                     f"--api-url={api.url}", "--root-key=k_1")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no image repository to push to" in result.stderr and "--registry" in result.stderr
+    assert api.requests == []
+
+
+def test_build_takes_the_repository_from_unkey_yaml(run_cli, api, tmp_path):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "index.html").write_text("<h1>hi</h1>\n")
+    (app / "unkey.yaml").write_text("image: ghcr.io/acme/site\n")
+    result = run_cli("deploy", "--build", f"--context={app}", "--project=acme", "--dry-run",
+                     env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    assert result.returncode == 4, result.stdout + result.stderr  # no engine: printed, then the build could not run
+    assert '"dockerImage": "ghcr.io/acme/site:latest"' in result.stdout

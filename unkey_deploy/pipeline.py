@@ -225,21 +225,22 @@ def _image_for_build(settings: BuildSettings, plan: Plan, source: Source) -> tup
 
     explicit = settings.image or settings.registry
     if explicit:
-        ref = parse_image(explicit)
-        if not ref.tag and not ref.digest:
-            ref = ref.with_tag(image_tag(source))
-        return str(ref), not settings.dry_run if settings.push is None else settings.push
-    configured = default_image(plan)
+        given = parse_image(explicit)
+        if not given.tag and not given.digest:
+            given = given.with_tag(image_tag(source))
+        return str(given), not settings.dry_run if settings.push is None else settings.push
+    repository = configured_repository(plan)
+    ref = default_ref(repository, plan.app_dir, source)
     if settings.push is not None:
-        return configured, settings.push
+        return ref, settings.push
     if settings.local:
-        return configured, False
-    if configured.split(":", 1)[0] == default_ref(None, plan.app_dir, source).split(":", 1)[0]:
+        return ref, False
+    if repository is None:
         raise UsageError(
             "no image repository to push to: pass IMAGE, --registry REPO (e.g. ghcr.io/acme/api) or set "
             "`image:` in unkey.yaml; or use --local to run the build on the local control plane"
         )
-    return configured, not settings.dry_run
+    return ref, not settings.dry_run
 
 
 def _engine_problem(docker_bin: str | None, builder: str | None) -> str | None:
@@ -262,18 +263,15 @@ def collect_variables(plan: Plan, env_files: list[Path], var_flags: list[str]) -
     return BuildVariables.collect(config=layer, env_files=env_files, var_flags=var_flags)
 
 
-def default_image(plan: Plan) -> str:
-    from unkey_deploy.image.naming import default_ref
+def configured_repository(plan: Plan) -> str | None:
+    """The repository of `image:` in the project's unkey.yaml, if it sets one."""
     from unkey_deploy.imageref import parse_image
-    from unkey_deploy.source import detect_source
 
     config, config_path = _project_config(plan)
     repository = config.get("image")
     if repository is not None and not isinstance(repository, str):
         raise UsageError(f"{config_path}: `image` must be a repository such as ghcr.io/acme/api")
-    if repository:
-        repository = parse_image(repository).repository
-    return default_ref(repository, plan.app_dir, detect_source(plan.app_dir))
+    return parse_image(repository).repository if repository else None
 
 
 def build_request(
