@@ -56,13 +56,13 @@ LIST_FLAGS = {
 
 
 def _client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
-    from unkey_deploy.api._client import Client
     from unkey_deploy.cli.deploy import resolve_target_api
+    from unkey_deploy.pipeline import open_client
     from unkey_deploy.report.plain import PlainReporter
 
     notes = PlainReporter(sys.stderr)
     url, key = resolve_target_api(local, root_key, api_url, config, notes)
-    return Client(url, key, on_retry=lambda exc, wait: notes.warn(f"{exc.message}; retrying in {wait:.1f}s"))
+    return open_client(url, key, notes)
 
 
 def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
