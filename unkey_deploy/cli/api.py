@@ -19,7 +19,7 @@ from unkey_deploy.cli import api_flags
 from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
 from unkey_deploy.cli.options import ConfigPath as ConfigOption
 from unkey_deploy.cli.options import RootKey as RootKeyOption
-from unkey_deploy.errors import TransientError, UsageError
+from unkey_deploy.errors import UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api import Client, Response
@@ -284,13 +284,14 @@ def _send(
     output: str,
 ) -> None:
     """Resolve credentials and URL (flag > environment > config file), call, print the result."""
-    from unkey_deploy.api import Client
     from unkey_deploy.config import resolve_api_url, resolve_root_key
+    from unkey_deploy.pipeline import open_client
+    from unkey_deploy.report.plain import PlainReporter
 
     credentials = resolve_root_key(root_key, config)
     assert credentials is not None  # required=True raises instead of returning None
     url = resolve_api_url(api_url, config)
-    with Client(url, credentials.root_key, on_retry=_warn_retry) as client:
+    with open_client(url, credentials.root_key, PlainReporter(sys.stderr)) as client:
         response = request(client)
     if output == "json":
         print(json.dumps(response.envelope, indent=2, ensure_ascii=False))
@@ -303,6 +304,3 @@ def _send(
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
-
-def _warn_retry(error: TransientError, wait: float) -> None:
-    _warn(f"{error.message}; retrying in {wait:.1f}s")
