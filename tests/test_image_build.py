@@ -309,3 +309,13 @@ def test_generated_dockerignore_adds_what_git_ignores_before_the_users_own(tmp_p
     merged = _merged_dockerignore(tmp_path, "node_modules\n").splitlines()
     assert merged[0] == "node_modules" and merged[-1] == "!app.pyc"
     assert "/.venv" in merged
+
+
+def test_unpullable_base_image_says_how_to_remap_it() -> None:
+    progress = PlainProgress(Reporter(), Masker([]))
+    for line in ["#3 [internal] load metadata for docker.io/library/python:3.12-slim",
+                 "#3 ERROR: failed to do request: Head \"https://registry-1.docker.io/v2/\": no such host"]:
+        progress.feed(line)  # fmt: skip
+    message, log = progress.failure()
+    assert message.startswith("build step `[internal] load metadata for docker.io/library/python:3.12-slim` failed")
+    assert any("UNKEY_BASE_IMAGES" in line and "build.baseImages" in line for line in log)

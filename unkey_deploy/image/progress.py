@@ -81,6 +81,10 @@ class PlainProgress:
     def failure(self) -> tuple[str, list[str]]:
         """(one-line summary, last log lines) of a failed build."""
         if self.failed is not None:
-            return f"build step `{self.failed.name}` failed: {self.failed.error}", list(self.failed.log)
+            log = list(self.failed.log)
+            if self.failed.name.startswith("[internal] load metadata for "):
+                log.append("the base image could not be pulled: map it to an image the engine has or can reach "
+                           "with build.baseImages in unkey.yaml or UNKEY_BASE_IMAGES (e.g. a mirror)")
+            return f"build step `{self.failed.name}` failed: {self.failed.error}", log
         last = next((line for line in reversed(self.other) if not line.startswith(" >")), None)
         return f"build failed: {last or 'the builder gave no reason'}", list(self.other)[:-1]
