@@ -66,7 +66,8 @@ def test_runtime_stage_is_non_root_with_exec_cmd_and_port(tmp_path):
     assert runtime.startswith("node:22-slim\n")
     assert "COPY --from=build --chown=10001:10001 /app /app" in runtime
     assert "ENV PORT=8080" in runtime and "EXPOSE 8080" in runtime
-    assert runtime.rstrip().endswith('USER 10001\nEXPOSE 8080\nCMD ["node", "dist/index.js"]')
+    assert runtime.rstrip().endswith('EXPOSE 8080\nCMD ["node", "dist/index.js"]')
+    assert "USER 10001\nWORKDIR /app\n" in runtime
     assert "npm prune --omit=dev" in text
 
 

@@ -132,4 +132,4 @@ def test_dockerfile_fetches_with_stub_targets_before_the_source(tmp_path):
     assert runtime.startswith("debian:bookworm-slim\n")
     assert "cargo" not in runtime and "apt-get" not in runtime
     assert "COPY --from=build --chown=10001:10001 /out/web /app/web" in runtime
-    assert runtime.rstrip().endswith('USER 10001\nEXPOSE 8080\nCMD ["/app/web"]')
+    assert runtime.rstrip().endswith('EXPOSE 8080\nCMD ["/app/web"]') and "USER 10001" in runtime

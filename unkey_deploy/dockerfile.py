@@ -4,6 +4,10 @@ Dependencies are installed from the manifests before the source is copied (a sou
 reuses those layers), package-manager caches are BuildKit cache mounts, build variables reach
 install and build steps only through the secret mount, and the runtime stage has no toolchain,
 runs as a non-root user and starts the app in exec form so it receives SIGTERM.
+
+The runtime user owns its working directory: `USER` comes before `WORKDIR`, and BuildKit creates the
+WORKDIR owned by the current user, so an app that writes `logs/` or a SQLite file beside its code can.
+Everything copied into the runtime image is chowned to that user, and a created user gets a home.
 """
 
 from __future__ import annotations
@@ -80,7 +84,9 @@ def _build_stage(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def _dependencies(recipe: Recipe) -> list[str]:
+def _dependencies(recipe: Recipe, chown: str | None = None) -> list[str]:
+    """Packages, setup, install and build; `chown`: owner of the copied files (single-stage images)."""
+    copy = f"COPY --chown={chown} " if chown else "COPY "
     lines: list[str] = []
     if recipe.build_env:
         lines.append(_env(recipe.build_env))
@@ -91,13 +97,13 @@ def _dependencies(recipe: Recipe) -> list[str]:
     source_copied = False
     if recipe.install:
         if recipe.install_files:
-            lines += _copy_files(recipe.install_files)
+            lines += [copy + line.removeprefix("COPY ") for line in _copy_files(recipe.install_files)]
         else:
-            lines.append(f"COPY {recipe.copy_from} {recipe.copy_to or '.'}")
+            lines.append(f"{copy}{recipe.copy_from} {recipe.copy_to or '.'}")
             source_copied = True
         lines.append(_run(" && ".join(recipe.install), recipe.caches, secrets=True))
     if not source_copied and (recipe.build or not _source_from_context(recipe)):
-        lines.append(f"COPY {recipe.copy_from} {recipe.copy_to or '.'}")
+        lines.append(f"{copy}{recipe.copy_from} {recipe.copy_to or '.'}")
     if recipe.build:
         if recipe.build_workdir and recipe.build_workdir != recipe.workdir:
             lines.append(f"WORKDIR {recipe.build_workdir}")
@@ -106,18 +112,36 @@ def _dependencies(recipe: Recipe) -> list[str]:
 
 
 def _runtime_stage(plan: Plan, recipe: Recipe) -> str:
-    lines = [f"FROM {recipe.runtime_image}", f"WORKDIR {recipe.runtime_workdir or recipe.workdir}"]
-    lines.append(_env({"PORT": str(plan.port), **recipe.runtime_env}))
+    lines = [f"FROM {recipe.runtime_image}", _env({"PORT": str(plan.port), **recipe.runtime_env})]
     if recipe.runtime_packages:
         lines.append(_apt(recipe.runtime_packages))
-    if recipe.create_user:
-        lines.append(_create_user(recipe.user))
-    chown = f"--chown={UID}:{UID} " if recipe.create_user else ""
+    lines += _root_setup(recipe)
+    lines += [f"USER {run_as(recipe)}", f"WORKDIR {recipe.runtime_workdir or recipe.workdir}"]
+    chown = f"--chown={owner(recipe)}"
     for source, target in recipe.artifacts:
-        origin = "" if source == CONTEXT else "--from=build "
-        lines.append(f"COPY {origin}{chown}{recipe.copy_from if source == CONTEXT else source} {target}")
-    lines += _start(plan, recipe)
+        origin = f"{chown} {recipe.copy_from}" if source == CONTEXT else f"--from=build {chown} {source}"
+        lines.append(f"COPY {origin} {target}")
+    lines += _start(plan)
     return "\n".join(lines)
+
+
+def run_as(recipe: Recipe) -> str:
+    """The runtime user as `USER` takes it: numeric, so the host can resolve it without the image's passwd."""
+    return UID if recipe.create_user else recipe.user
+
+
+def owner(recipe: Recipe) -> str:
+    """`uid:gid` for `COPY --chown`: a created user's ids, else the image user's (`uid` alone means uid:uid)."""
+    user = run_as(recipe)
+    return user if ":" in user else f"{user}:{user}"
+
+
+def _root_setup(recipe: Recipe) -> list[str]:
+    """Runtime-stage steps that need root, before the stage switches to the app user."""
+    lines = [_create_user(recipe.user)] if recipe.create_user else []
+    if recipe.runtime_setup:
+        lines.append(_run(" \\\n    && ".join(recipe.runtime_setup)))
+    return lines
 
 
 def _source_from_context(recipe: Recipe) -> bool:
@@ -128,20 +152,25 @@ def _single_stage(plan: Plan, recipe: Recipe) -> str:
     lines = [f"FROM {recipe.runtime_image}"]
     if recipe.install or recipe.build:
         lines.append(SECRET_ARG)
-    lines.append(f"WORKDIR {recipe.workdir}")
     lines.append(_env({"PORT": str(plan.port), **recipe.runtime_env}))
-    if recipe.create_user:
-        lines.append(_create_user(recipe.user))
-    lines += _dependencies(recipe)
+    lines += _root_setup(recipe)
+    user = run_as(recipe)
+    lines += [f"USER {user}", f"WORKDIR {recipe.workdir}"]
+    steps = _dependencies(recipe, chown=owner(recipe))
+    if any(line.startswith("RUN ") for line in steps):
+        # Installing and building need root; the working directory already belongs to the app user.
+        lines += ["USER 0", *steps, f"USER {user}"]
+    else:
+        lines += steps
     if recipe.runtime_workdir and recipe.runtime_workdir != (recipe.build_workdir or recipe.workdir):
         lines.append(f"WORKDIR {recipe.runtime_workdir}")
-    lines += _start(plan, recipe)
+    lines += _start(plan)
     return "\n".join(lines)
 
 
-def _start(plan: Plan, recipe: Recipe) -> list[str]:
-    user = UID if recipe.create_user else recipe.user  # numeric, so the host can resolve it
-    return [f"USER {user}", f"EXPOSE {plan.port}", f"CMD {json.dumps(recipe.cmd)}"]
+def _start(plan: Plan) -> list[str]:
+    assert plan.recipe is not None
+    return [f"EXPOSE {plan.port}", f"CMD {json.dumps(plan.recipe.cmd)}"]
 
 
 def _apt(packages: list[str]) -> str:
@@ -155,7 +184,7 @@ def _apt(packages: list[str]) -> str:
 def _create_user(name: str) -> str:
     return (
         f"RUN groupadd --system --gid {UID} {name} \\\n"
-        f"    && useradd --system --no-log-init --uid {UID} --gid {name} --no-create-home {name}"
+        f"    && useradd --system --no-log-init --uid {UID} --gid {name} --create-home --home-dir /home/{name} {name}"
     )
 
 

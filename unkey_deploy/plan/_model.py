@@ -39,6 +39,10 @@ class Recipe:
     runtime_workdir: str | None = None  # where the app starts, default: workdir
     runtime_env: dict[str, str] = field(default_factory=dict)
     runtime_packages: list[str] = field(default_factory=list)  # Debian packages of the runtime stage
+    runtime_setup: list[str] = field(default_factory=list)  # runtime-stage commands run as root (config files)
+    # The runtime user: with create_user, its name (created as uid/gid 10001 with a home in /home/<name>);
+    # else a user the runtime image already has, numeric ("1654", "65532:65532") so the host can resolve it.
+    # Either way it owns the working directory and everything copied into the runtime stage.
     user: str = "10001"
     create_user: bool = False  # create the user with groupadd/useradd (Debian-based runtime images)
     dockerignore: list[str] = field(default_factory=list)
