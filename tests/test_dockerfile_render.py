@@ -78,10 +78,10 @@ def test_no_syntax_line(tmp_path):
 def test_every_from_goes_through_the_remap(tmp_path, monkeypatch):
     write(tmp_path, {"package.json": {"devDependencies": {"vite": "5"}, "scripts": {"build": "vite build"}},
                      "package-lock.json": "{}"})
-    monkeypatch.setenv("UNKEY_BASE_IMAGES", "node=mirror.local/node,busybox:1.36=local/busybox:stand-in")
+    monkeypatch.setenv("UNKEY_BASE_IMAGES", "node=mirror.local/node,nginx:1.27-alpine=local/nginx:stand-in")
     text = render(make_plan(tmp_path)).dockerfile
     froms = [line for line in text.splitlines() if line.startswith("FROM ")]
-    assert froms == ["FROM mirror.local/node:22-slim AS build", "FROM local/busybox:stand-in"]
+    assert froms == ["FROM mirror.local/node:22-slim AS build", "FROM local/nginx:stand-in"]
 
 
 def test_base_images_from_unkey_yaml_and_env_wins(tmp_path, monkeypatch):

@@ -57,7 +57,7 @@ def test_dockerfile_write_never_overwrites_without_force(run_cli, tmp_path):
     first = run_cli("dockerfile", str(app), "--write")
     assert first.returncode == 0, first.stderr
     written = (app / "Dockerfile").read_text()
-    assert "busybox httpd" in written and (app / ".dockerignore").is_file()
+    assert "exec nginx" in written and (app / ".dockerignore").is_file()
 
     (app / "Dockerfile").write_text("FROM scratch\n")
     again = run_cli("dockerfile", str(app), "--write")

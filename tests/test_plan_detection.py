@@ -107,11 +107,11 @@ def test_node_framework_default_start(tmp_path, deps, framework, start):
 
 
 @pytest.mark.parametrize("deps", [{"vite": "5", "react": "18"}, {"astro": "4"}])
-def test_static_output_frameworks_are_served_by_busybox(tmp_path, deps):
+def test_static_output_frameworks_are_served_by_nginx(tmp_path, deps):
     write(tmp_path, {"package.json": {"devDependencies": deps, "scripts": {"build": "vite build"}},
                      "package-lock.json": "{}"})
     plan = make_plan(tmp_path)
-    assert plan.recipe.runtime_image == "busybox:1.36"
+    assert plan.recipe.runtime_image == "nginx:1.27-alpine"
     assert plan.recipe.artifacts == [("/app/dist", "/srv")]
     assert "$PORT" in plan.start_command
 

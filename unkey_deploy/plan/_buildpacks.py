@@ -46,6 +46,17 @@ class Framework:
     static_output: str | None = None
     server_dependencies: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    spa: bool = False  # its static build is a single-page app: unknown paths answer index.html
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """A hard-coded port in the source: `pattern`'s first group in files matching `files` (globs, `**` for any
+    depth), unless some scanned file matches `reads_port` (the app honours $PORT after all)."""
+
+    files: tuple[str, ...]
+    pattern: str
+    reads_port: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,9 @@ class Buildpack:
     frameworks: tuple[Framework, ...]
     entry_files: tuple[str, ...]
     dockerignore: tuple[str, ...]
+    programs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # image key -> programs on its PATH
+    ports: tuple[PortRule, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)  # the whole unit, for sections only its provider reads
 
     def package_manager(self, name: str) -> PackageManager:
         return next(pm for pm in self.package_managers if pm.name == name)
@@ -107,6 +121,12 @@ def _parse(data: dict[str, Any]) -> Buildpack:
         frameworks=tuple(_framework(fw) for fw in data.get("frameworks") or ()),
         entry_files=tuple(data.get("entry_files") or ()),
         dockerignore=tuple(data.get("dockerignore") or ()),
+        programs={str(k): tuple(str(p) for p in v) for k, v in (data.get("programs") or {}).items()},
+        ports=tuple(
+            PortRule(files=tuple(rule["files"]), pattern=rule["pattern"], reads_port=rule.get("reads_port"))
+            for rule in data.get("ports") or ()
+        ),
+        data=data,
     )
 
 
@@ -131,4 +151,5 @@ def _framework(data: dict[str, Any]) -> Framework:
         static_output=data.get("static_output"),
         server_dependencies=tuple(data.get("server_dependencies", ())),
         env={str(k): str(v) for k, v in (data.get("env") or {}).items()},
+        spa=bool(data.get("spa", False)),
     )

@@ -7,8 +7,9 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from unkey_deploy.errors import AppNotDetected, UsageError
+from unkey_deploy.errors import AppNotDetected, ConfigError, UsageError
 from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
 from unkey_deploy.plan._images import ImageMap, load_image_map
 from unkey_deploy.plan._model import Plan
@@ -47,6 +48,10 @@ class Context:
     images: ImageMap
     reasons: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)  # the project's unkey.yaml
+    config_name: str = "unkey.yaml"
+    programs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # image ref -> programs on its PATH
+    warnings: list[str] = field(default_factory=list)
 
     def version(self, tool: str, src: Source | None = None, *, report: bool = True) -> str:
         """The tool's version; `report=False` keeps it out of plan.versions (a package manager's own)."""
@@ -57,11 +62,29 @@ class Context:
         return pin.version
 
     def image(self, key: str, **values: str) -> str:
-        ref = self.pack.images[key].format(**values)
+        return self.image_of(self.pack, key, **values)
+
+    def image_of(self, pack: Buildpack, key: str, **values: str) -> str:
+        """Image `key` of any unit (the static server's, say), remapped; remembers the programs it has."""
+        ref = pack.images[key].format(**values)
         mapped = self.images.remap(ref)
         if mapped != ref:
             self.reasons.append(f"base image {ref} remapped to {mapped}")
+        if key in pack.programs:
+            self.programs[mapped] = pack.programs[key]
         return mapped
+
+    def setting(self, section: str, key: str, kind: type) -> Any:
+        """`section.key` of unkey.yaml when set (None otherwise); a value of the wrong type is a clear error."""
+        block = self.config.get(section)
+        if block is None:
+            return None
+        if not isinstance(block, dict):
+            raise ConfigError(f"{self.config_name}: `{section}` must be a mapping, e.g. `{section}: {{{key}: ...}}`")
+        value = block.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise ConfigError(f"{self.config_name}: `{section}.{key}` must be {_KINDS.get(kind, kind.__name__)}")
+        return value
 
     def framework(self, found_in: Container[str], why: str) -> Framework | None:
         """The unit's first framework with a dependency in `found_in`; `why` explains the match in the
@@ -75,7 +98,16 @@ class Context:
 
     def plan(self, **fields: object) -> Plan:
         fields.setdefault("context_dir", self.src.app)
-        return Plan(app_dir=self.src.app, reasons=self.reasons, versions=self.versions, **fields)  # type: ignore[arg-type]
+        return Plan(app_dir=self.src.app, reasons=self.reasons, versions=self.versions,  # type: ignore[arg-type]
+                    warnings=self.warnings, **fields)
+
+    def sibling(self, pack: Buildpack) -> Context:
+        """A context for another unit over the same tree, sharing reasons, versions and warnings."""
+        return Context(self.src, pack, self.images, self.reasons, self.versions, self.config, self.config_name,
+                       self.programs, self.warnings)
+
+
+_KINDS: dict[type, str] = {bool: "true or false", str: "a string", int: "a number", list: "a list"}
 
 
 def provider(name: str) -> ModuleType:
@@ -124,8 +156,9 @@ def make_plan(
 
     packs = load_buildpacks()
     images = load_image_map([app, root], base_images)
+    config, config_name = _project_config(root, app)
     name, hit = matches[0]
-    ctx = Context(src, packs[name], images)
+    ctx = Context(src, packs[name], images, config=config, config_name=config_name)
     ctx.reasons.append(f"{packs[name].title}: found {hit}")
     for other, other_hit in matches[1:]:
         if other != "procfile":
@@ -137,9 +170,20 @@ def make_plan(
     for other, _ in matches[1:]:
         refine = getattr(provider(other), "refine", None)
         if refine:
-            refine(plan, Context(src, packs[other], images, ctx.reasons, ctx.versions))
+            refine(plan, ctx.sibling(packs[other]))
     plan.root = root
     return plan
+
+
+def _project_config(root: Path, app: Path) -> tuple[dict[str, Any], str]:
+    """The app's unkey.yaml, else the repository root's, and how to name it in messages."""
+    from unkey_deploy.config import load_project_config
+
+    for directory in dict.fromkeys([app, root]):
+        data, path = load_project_config(directory)
+        if path is not None:
+            return data, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    return {}, "unkey.yaml"
 
 
 def _app_dir(root: Path, root_dir: str | None) -> Path:

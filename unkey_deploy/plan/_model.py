@@ -63,6 +63,7 @@ class Plan:
     dockerfile_path: Path | None = None
     generated: bool = True
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what will likely fail; shown by `unkey plan` and builds
     recipe: Recipe | None = None
     root: Path | None = None  # the PATH the plan was made for; JSON paths are relative to it
 
@@ -88,6 +89,7 @@ class Plan:
                 {"build": recipe.build_image, "runtime": recipe.runtime_image} if recipe and self.generated else None
             ),
             "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
         }
 
     def _rel(self, path: Path) -> str:

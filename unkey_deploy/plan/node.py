@@ -7,7 +7,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from unkey_deploy.plan._buildpacks import Framework, PackageManager
-from unkey_deploy.plan._commands import STATIC_SERVER, STATIC_SERVER_CMD, exec_form
+from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._source import Source
@@ -52,15 +52,19 @@ def plan(ctx: Context) -> Plan:
     caches = [pm.cache] if pm.cache else []
     ignore = [name for name in ctx.pack.dockerignore if build or name not in ("dist", "build")]
     if static_dir:
+        from unkey_deploy.plan import static
+
+        server = static.static_server(ctx, spa=static.is_spa(ctx, dependencies=deps, framework=framework,
+                                                             roots=["public", static_dir]))
         recipe = Recipe(
-            build_image=image, runtime_image=ctx.image("static"), workdir="/app", setup=setup,
+            build_image=image, runtime_image=server.image, workdir="/app", setup=setup,
             install_files=files, install=[install] if install else [], caches=caches,
             build=[build] if build else [], build_workdir=workdir,
-            artifacts=[(f"{workdir}/{static_dir}", "/srv")], runtime_workdir="/srv", cmd=STATIC_SERVER_CMD,
-            dockerignore=ignore,
+            artifacts=[(f"{workdir}/{static_dir}", static.ROOT)], runtime_workdir=static.ROOT,
+            runtime_setup=server.setup, cmd=server.cmd, dockerignore=ignore,
         )
         return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
-                        install_command=install, build_command=build, start_command=STATIC_SERVER,
+                        install_command=install, build_command=build, start_command=server.start_command,
                         context_dir=top.app, recipe=recipe)
 
     start = _start(ctx, pkg, scripts, framework, pm, src)
@@ -219,7 +223,7 @@ def _static_output(ctx: Context, framework: Framework | None, pkg: dict[str, Any
     if start and framework.id == "vite" and "vite" not in start:
         ctx.reasons.append("vite with its own start script: runs as a server")
         return None
-    ctx.reasons.append(f"static site: {framework.id} builds into {framework.static_output}/, served by busybox httpd")
+    ctx.reasons.append(f"static site: {framework.id} builds into {framework.static_output}/")
     return framework.static_output
 
 
