@@ -200,6 +200,8 @@ def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
     from unkey_deploy.image.build import build_image
     from unkey_deploy.image.push import push_image
 
+    for warning in prepared.plan.warnings:
+        reporter.warn(warning)
     if prepared.skip_reason:
         reporter.warn(f"{prepared.skip_reason}: skipping the build; the local control plane only simulates "
                       "deployments without a Docker engine")  # fmt: skip

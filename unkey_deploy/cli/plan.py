@@ -116,4 +116,7 @@ def format_plan(plan: Plan) -> str:
     lines = [f"{label + ':':<{width}} {value or '-'}" for label, value in rows]
     lines.append("Why:")
     lines += [f"  - {reason}" for reason in data["reasons"]]
+    if data["warnings"]:
+        lines.append("Warnings:")
+        lines += [f"  - {warning}" for warning in data["warnings"]]
     return "\n".join(lines)

@@ -11,8 +11,9 @@ from typing import Any
 
 from unkey_deploy.errors import AppNotDetected, ConfigError, UsageError
 from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
+from unkey_deploy.plan._checks import check_ports, check_start
 from unkey_deploy.plan._images import ImageMap, load_image_map
-from unkey_deploy.plan._model import Plan
+from unkey_deploy.plan._model import DEFAULT_PORT, Plan
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan._versions import resolve
 
@@ -98,8 +99,8 @@ class Context:
 
     def plan(self, **fields: object) -> Plan:
         fields.setdefault("context_dir", self.src.app)
-        return Plan(app_dir=self.src.app, reasons=self.reasons, versions=self.versions,  # type: ignore[arg-type]
-                    warnings=self.warnings, **fields)
+        fields.update(app_dir=self.src.app, reasons=self.reasons, versions=self.versions, warnings=self.warnings)
+        return Plan(**fields)  # type: ignore[arg-type]
 
     def sibling(self, pack: Buildpack) -> Context:
         """A context for another unit over the same tree, sharing reasons, versions and warnings."""
@@ -171,6 +172,10 @@ def make_plan(
         refine = getattr(provider(other), "refine", None)
         if refine:
             refine(plan, ctx.sibling(packs[other]))
+    # Port rules of the ecosystem, and of a Procfile whose web: line starts the app.
+    rules = [rule for unit, _ in matches if unit in (name, "procfile") for rule in packs[unit].ports]
+    check_ports(plan, app, tuple(rules), DEFAULT_PORT)
+    check_start(plan, ctx.programs.get(plan.recipe.runtime_image) if plan.recipe else None)
     plan.root = root
     return plan
 

@@ -39,6 +39,10 @@ class Recipe:
     runtime_workdir: str | None = None  # where the app starts, default: workdir
     runtime_env: dict[str, str] = field(default_factory=dict)
     runtime_packages: list[str] = field(default_factory=list)  # Debian packages of the runtime stage
+    # Programs the build puts on the runtime PATH beyond the image's own (dependency binaries: gunicorn,
+    # next, ...), for the start-program check; None: not known, so programs found nowhere else go unchecked
+    # when runtime_env adds directories to PATH.
+    programs: list[str] | None = None
     runtime_setup: list[str] = field(default_factory=list)  # runtime-stage commands run as root (config files)
     # The runtime user: with create_user, its name (created as uid/gid 10001 with a home in /home/<name>);
     # else a user the runtime image already has, numeric ("1654", "65532:65532") so the host can resolve it.
