@@ -3,7 +3,7 @@
 The CLI checks a body before sending it; `unkey local serve` checks each body it receives and answers
 a 400 naming every problem. The schemas restate the spec's request bodies in a small JSON Schema subset:
 type (a name or a list, "null" included), properties, required, additionalProperties, enum, pattern,
-minLength/maxLength, minimum/maximum, items, maxItems and maxProperties, plus `fix`, a hint on how to
+minLength/maxLength, minimum/maximum, items, minItems/maxItems and maxProperties, plus `fix`, a hint on how to
 correct a value that breaks the schema. Rules a schema cannot say (increment needs a value, refillDay
 needs a monthly interval, deployment list filters nest, a deployment has exactly one source) are checked
 by `check_body` alongside the schema.
@@ -262,6 +262,99 @@ DEPLOY_GET_DEPLOYMENT_BODY: Schema = {
     },
 }
 
+# environments.* variables, analytics.getRuntimeLogs, and the lookups that turn slugs into IDs.
+VARIABLE_NAME: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 256,
+    "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+    "fix": "use letters, digits and '_', not starting with a digit, e.g. DATABASE_URL",
+}
+VARIABLE_KINDS = ("writeonly", "recoverable")
+VARIABLE_VALUE_MAX = 16384
+VARIABLES_PER_CALL = 50
+LIST_VARIABLES_MAX_LIMIT = 100
+# No pattern on values: a broken pattern would echo the value into the error message.
+VARIABLE_VALUE: Schema = {"type": "string", "minLength": 1, "maxLength": VARIABLE_VALUE_MAX}
+
+_ENVIRONMENT_FIELDS: Schema = {
+    "project": RESOURCE_IDENTIFIER,
+    "app": RESOURCE_IDENTIFIER,
+    "environment": RESOURCE_IDENTIFIER,
+}
+
+LIST_VARIABLES_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "properties": {
+        **_ENVIRONMENT_FIELDS,
+        "limit": {"type": "integer", "minimum": 1, "maximum": LIST_VARIABLES_MAX_LIMIT},
+        "cursor": {"type": "string", "minLength": 1, "maxLength": 1024},
+    },
+    "additionalProperties": False,
+}
+
+SET_VARIABLES_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment", "variables"],
+    "properties": {
+        **_ENVIRONMENT_FIELDS,
+        "variables": {
+            "type": "array",
+            "maxItems": VARIABLES_PER_CALL,
+            "items": {
+                "type": "object",
+                "required": ["key", "value"],
+                "properties": {
+                    "key": VARIABLE_NAME,
+                    "value": VARIABLE_VALUE,
+                    "kind": {"type": "string", "enum": list(VARIABLE_KINDS)},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "prune": {"type": "boolean"},
+    },
+    "additionalProperties": False,
+}
+
+REMOVE_VARIABLES_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment", "variables"],
+    "properties": {
+        **_ENVIRONMENT_FIELDS,
+        "variables": {"type": "array", "minItems": 1, "maxItems": VARIABLES_PER_CALL, "items": VARIABLE_NAME},
+    },
+    "additionalProperties": False,
+}
+
+RUNTIME_LOGS_BODY: Schema = {
+    "type": "object",
+    "required": ["query"],
+    "properties": {"query": {"type": "string", "minLength": 1}},
+}
+
+GET_PROJECT_BODY: Schema = {
+    "type": "object",
+    "required": ["project"],
+    "properties": {"project": RESOURCE_IDENTIFIER},
+    "additionalProperties": False,
+}
+
+GET_APP_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app"],
+    "properties": {"project": RESOURCE_IDENTIFIER, "app": RESOURCE_IDENTIFIER},
+    "additionalProperties": False,
+}
+
+GET_ENVIRONMENT_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "properties": _ENVIRONMENT_FIELDS,
+    "additionalProperties": False,
+}
+
 REQUEST_BODIES: dict[str, Schema] = {
     "keys.createKey": CREATE_KEY_BODY,
     "keys.updateCredits": UPDATE_CREDITS_BODY,
@@ -278,6 +371,13 @@ REQUEST_BODIES: dict[str, Schema] = {
     "deployments.rollbackDeployment": DEPLOYMENT_ID_BODY,
     "deployments.startDeployment": DEPLOYMENT_ID_BODY,
     "deployments.stopDeployment": DEPLOYMENT_ID_BODY,
+    "environments.listEnvironmentVariables": LIST_VARIABLES_BODY,
+    "environments.setEnvironmentVariables": SET_VARIABLES_BODY,
+    "environments.removeEnvironmentVariables": REMOVE_VARIABLES_BODY,
+    "environments.getEnvironment": GET_ENVIRONMENT_BODY,
+    "analytics.getRuntimeLogs": RUNTIME_LOGS_BODY,
+    "projects.getProject": GET_PROJECT_BODY,
+    "apps.getApp": GET_APP_BODY,
 }
 
 
@@ -404,6 +504,8 @@ def validate(schema: Schema, value: Any, path: Path = ()) -> list[Problem]:
     elif isinstance(value, int) and not isinstance(value, bool):
         problems.extend(_check_integer(schema, value, path))
     elif isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            problems.append(Problem(path, f"must have at least {schema['minItems']} entries, got {len(value)}"))
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             problems.append(Problem(path, f"must have at most {schema['maxItems']} entries, got {len(value)}"))
         for index, item in enumerate(value):

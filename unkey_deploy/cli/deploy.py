@@ -12,7 +12,7 @@ import typer
 
 from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
+from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 from unkey_deploy.report import Reporter
 
 if TYPE_CHECKING:
@@ -152,14 +152,25 @@ def deploy(
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:
             outcome = deploy_image(deployments, deployment_request(target, source, image), target, reporter)
+            log_tail = _crash_log_tail(client, outcome)
         finally:
             client.close()
     finally:
         close_reporter(reporter)
-    finish(summary(target, source, image, outcome), outcome, output, human)
+    finish(summary(target, source, image, outcome), outcome, output, human, log_tail)
 
 
-def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any) -> None:
+def _crash_log_tail(client: Any, outcome: Outcome) -> list[str]:
+    """The last runtime log lines of a deployment that did not become ready (empty when it did)."""
+    if outcome.ready:
+        return []
+    from unkey_deploy.cli.logs import recent_lines
+
+    return recent_lines(client, outcome.deployment_id)
+
+
+def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any,
+           log_tail: list[str] | None = None) -> None:
     """The end of a deploy: CI outputs and job summary, the summary or JSON, the exit status."""
     from unkey_deploy.pipeline import raise_if_failed
     from unkey_deploy.report.ci import publish_result
@@ -169,7 +180,13 @@ def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any)
         print(json.dumps(result, indent=2))
     elif outcome.ready:
         print_summary(human, result)
-    raise_if_failed(outcome)
+    try:
+        raise_if_failed(outcome)
+    except UnkeyError as exc:
+        if log_tail:
+            exc.details.extend([f"last {len(log_tail)} runtime log lines (`unkey logs {outcome.deployment_id}`):",
+                                *(f"  {line}" for line in log_tail)])
+        raise
 
 
 def _looks_like_image(text: str) -> bool:

@@ -51,9 +51,9 @@ def _root(
 
 
 def _register() -> None:
-    from unkey_deploy.cli import api, auth, build, deploy, deployments, local, plan
+    from unkey_deploy.cli import api, auth, build, deploy, deployments, env, local, logs, plan
 
-    for module in (deploy, build, plan, deployments, local, api, auth):
+    for module in (deploy, build, plan, deployments, env, logs, local, api, auth):
         module.register(app)
 
 

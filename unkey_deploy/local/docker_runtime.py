@@ -8,12 +8,16 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import UsageError
 from unkey_deploy.local.runtime import Advance, Cancelled, Placement, RuntimeFailure
 from unkey_deploy.local.store import Deployment
+
+if TYPE_CHECKING:
+    from unkey_deploy.local.log_capture import ContainerLogs, LogSink
 
 LABEL = "dev.unkey.local"
 CONTAINER_PORT = 8080
@@ -54,6 +58,10 @@ class DockerRuntime:
     stopping: threading.Event
     health_timeout: float = 60.0
     name: str = field(default="docker", init=False)
+    # The environment's runtime variables (passed through the Docker API, never a command line) and where
+    # the containers' output goes; set by `unkey local serve`.
+    variables: Callable[[Deployment], dict[str, str]] | None = None
+    logs: LogSink | None = None
 
     @classmethod
     def connect(cls, stopping: threading.Event, *, health_timeout: float) -> DockerRuntime:
@@ -79,7 +87,8 @@ class DockerRuntime:
         port = free_port()
         advance("network", f"Starting container; waiting for HTTP on localhost:{port}")
         container = self._run(deployment, port)
-        self._wait_until_answering(container, port)
+        capture = self._capture(deployment, container.id)
+        self._wait_until_answering(container, port, capture)
         return Placement([f"localhost:{port}"], port=port, container_id=container.id)
 
     def stop(self, deployment: Deployment) -> None:
@@ -91,6 +100,7 @@ class DockerRuntime:
         container = self._container(deployment)
         if container is not None:
             container.start()
+            self._capture(deployment, container.id, since=int(time.time()))
 
     def _ensure_image(self, image: str) -> None:
         import docker.errors
@@ -118,20 +128,45 @@ class DockerRuntime:
                 deployment.image,
                 detach=True,
                 name=f"unkey-local-{deployment.id}",
-                environment={"PORT": str(CONTAINER_PORT)},
+                environment=self._environment(deployment),
                 ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
                 labels=labels_for(deployment),
             )
         except docker.errors.APIError as exc:
             raise RuntimeFailure("network", f"cannot start a container: {_first_line(exc)}") from None
 
-    def _wait_until_answering(self, container: Any, port: int) -> None:
+    def _environment(self, deployment: Deployment) -> dict[str, str]:
+        """The runtime variables, then the system variables, which win as on Unkey."""
+        system = {
+            "PORT": str(CONTAINER_PORT),
+            "UNKEY_DEPLOYMENT_ID": deployment.id,
+            "UNKEY_ENVIRONMENT_SLUG": deployment.environment,
+            "UNKEY_REGION": "local",
+            "UNKEY_INSTANCE_ID": f"unkey-local-{deployment.id}",
+        }
+        if deployment.commit_sha:
+            system["UNKEY_GIT_COMMIT_SHA"] = deployment.commit_sha
+        if deployment.branch:
+            system["UNKEY_GIT_BRANCH"] = deployment.branch
+        user = self.variables(deployment) if self.variables else {}
+        return {**user, **system}
+
+    def _capture(self, deployment: Deployment, container_id: str, since: int | None = None) -> ContainerLogs | None:
+        if self.logs is None:
+            return None
+        from unkey_deploy.local.log_capture import ContainerLogs
+
+        return ContainerLogs(self.client.api, container_id, deployment, self.logs, since=since)
+
+    def _wait_until_answering(self, container: Any, port: int, capture: ContainerLogs | None = None) -> None:
         deadline = time.monotonic() + self.health_timeout
         while True:
             if answers_http(port):
                 return
             container.reload()
             if container.status in ("exited", "dead"):
+                if capture is not None:
+                    capture.wait(5.0)  # its last lines are stored before the deployment shows FAILED
                 code = container.attrs.get("State", {}).get("ExitCode")
                 raise RuntimeFailure("network", f"the container exited with code {code}{self._log_tail(container)}")
             if time.monotonic() > deadline:

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from unkey_deploy.local.store import Deployment
 
@@ -69,6 +69,8 @@ class SimulateRuntime:
     fail_images: str = "*fail*"
     step_times: Mapping[str, float] = field(default_factory=dict)
     name: str = field(default="simulate", init=False)
+    variables: Callable[[Deployment], dict[str, str]] | None = None  # set by `unkey local serve`
+    logs: Any = None  # a log_capture.LogSink: the simulated container's output goes there
 
     def describe(self) -> str:
         return "runtime simulate: NOTHING RUNS, deployments only walk through their statuses"
@@ -87,7 +89,11 @@ class SimulateRuntime:
             if failing and status == "deploying":
                 break
             self._wait(fixed.get(status, delay))
+        names = sorted(self.variables(deployment)) if self.variables else []
+        self._output(deployment, "stdout", f"simulated container of {deployment.image} started with "
+                     f"{len(names)} runtime variables{': ' + ', '.join(names) if names else ''}")
         if failing:
+            self._output(deployment, "stderr", f"simulated crash: image {deployment.image} matches --fail-images")
             raise RuntimeFailure(
                 "deploying",
                 f"simulated failure: image {deployment.image} matches --fail-images {self.fail_images!r}",
@@ -99,6 +105,12 @@ class SimulateRuntime:
 
     def start(self, deployment: Deployment) -> None:
         pass
+
+    def _output(self, deployment: Deployment, stream: str, line: str) -> None:
+        if self.logs is not None:
+            from unkey_deploy.local.store import now_ms
+
+            self.logs.write(deployment, [(now_ms(), stream, line)])
 
     def _wait(self, seconds: float) -> None:
         if self.stopping.wait(max(seconds, 0.0)):

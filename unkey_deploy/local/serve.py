@@ -20,7 +20,7 @@ from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
 from unkey_deploy.local.lifecycle import Controller
 from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
-from unkey_deploy.local.server import LocalServer
+from unkey_deploy.local.server import Handler, LocalServer
 from unkey_deploy.local.store import Store
 
 log = logging.getLogger("unkey.local")
@@ -56,6 +56,7 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     stopping = threading.Event()
     runtime = _runtime(options, stopping)
     store = Store(options.data_dir / DB_FILE)
+    more_routes = _variables_and_logs(options, store, runtime)
     proxies = EnvironmentProxies(store, options.host)
     proxies.restore()
     controller = Controller(store, runtime, stopping, action_delay=options.action_delay, proxies=proxies)
@@ -64,7 +65,7 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     root_key, generated = _root_key(options)
     try:
         server = LocalServer(
-            (options.host, options.port), context, {**DEPLOYMENT_ROUTES, **KEY_ROUTES}, root_key=root_key
+            (options.host, options.port), context, {**DEPLOYMENT_ROUTES, **KEY_ROUTES, **more_routes}, root_key=root_key
         )
     except OSError as exc:
         store.close()
@@ -88,6 +89,23 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     store.close()
     pid_file.unlink(missing_ok=True)
     print("stopped", file=err, flush=True)
+
+
+def _variables_and_logs(options: ServeOptions, store: Store, runtime: Runtime) -> dict[str, Handler]:
+    """Runtime variables (sealed with the data dir's key) and runtime logs: their routes, and the runtime
+    wired to pass the variables into containers and store their output."""
+    from unkey_deploy.local import logs_api, variables_api
+    from unkey_deploy.local.log_capture import LogSink
+    from unkey_deploy.local.sealed import Sealer
+
+    for suffix in ("", "-wal", "-shm"):  # variable values live in the database: owner only
+        path = options.data_dir / f"{DB_FILE}{suffix}"
+        if path.exists():
+            os.chmod(path, 0o600)
+    variables = variables_api.Variables(store, Sealer.for_data_dir(options.data_dir))
+    runtime.variables = variables.for_deployment  # type: ignore[attr-defined]
+    runtime.logs = LogSink(store)  # type: ignore[attr-defined]
+    return {**variables_api.routes(variables), **logs_api.routes(options.data_dir / DB_FILE)}
 
 
 def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:

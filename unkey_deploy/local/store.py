@@ -1,4 +1,5 @@
-"""SQLite state of the local control plane: deployments and their steps, apps, keys and identities.
+"""SQLite state of the local control plane: deployments and their steps, apps, keys and identities,
+runtime variables (sealed, see `local.sealed`) and runtime logs (read through the `runtime_logs_v1` view).
 
 One connection in WAL mode shared by the server's threads behind a lock: writes are tiny, so a lock
 costs less than a connection per thread and keeps every read consistent with the last write.
@@ -69,6 +70,35 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
+CREATE TABLE IF NOT EXISTS variables (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    project TEXT NOT NULL,
+    app TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (project, app, environment, key)
+);
+CREATE TABLE IF NOT EXISTS runtime_logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    attributes TEXT,
+    region TEXT NOT NULL DEFAULT 'local',
+    project_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    environment_id TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS runtime_logs_by_deployment ON runtime_logs (deployment_id, time);
+CREATE INDEX IF NOT EXISTS runtime_logs_by_time ON runtime_logs (time);
+CREATE VIEW IF NOT EXISTS runtime_logs_v1 AS SELECT time, severity, message, attributes, region, project_id,
+    app_id, environment_id, deployment_id, instance_id FROM runtime_logs;
 """
 
 IN_FLIGHT = ("pending", "starting", "building", "deploying", "network", "finalizing")

@@ -1,0 +1,105 @@
+"""Plumbing the API commands share: the client and root key, the project/app/environment flags,
+`--output`, tables, confirmation prompts, and text from a server made safe to print."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from unkey_deploy.cli.options import Output
+from unkey_deploy.errors import UnkeyError, UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.api._client import Client
+
+OUTPUTS = tuple(o.value for o in Output)
+
+
+def parse_output(value: str | Output) -> Output:
+    """`--output`: text or json, with one error message for anything else."""
+    text = value.value if isinstance(value, Output) else str(value)
+    try:
+        return Output(text.strip().lower())
+    except ValueError:
+        raise UsageError(f"--output must be {' or '.join(OUTPUTS)}, got {text!r}") from None
+
+
+OutputOption = Annotated[
+    str, typer.Option("--output", "-o", metavar="FORMAT", help="text, or json for scripts.")
+]
+ProjectOption = Annotated[
+    str | None, typer.Option("--project", envvar="UNKEY_PROJECT", metavar="SLUG", help="Project slug or ID (required).")
+]
+AppOption = Annotated[str, typer.Option("--app", envvar="UNKEY_APP", metavar="SLUG", help="App slug or ID.")]
+EnvOption = Annotated[str, typer.Option("--env", envvar="UNKEY_ENV", metavar="SLUG", help="Environment slug or ID.")]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
+]
+
+
+def require_project(project: str | None) -> str:
+    if not project:
+        raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
+    return project
+
+
+def api_client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
+    """The API client for the hosted API, or for the local control plane with --local (started if needed);
+    retries show up as warnings on stderr."""
+    from unkey_deploy.cli.deploy import resolve_target_api
+    from unkey_deploy.pipeline import open_client
+    from unkey_deploy.report.plain import PlainReporter
+
+    notes = PlainReporter(sys.stderr)
+    url, key = resolve_target_api(local, root_key, api_url, config, notes)
+    return open_client(url, key, notes)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and not os.environ.get("CI")
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Go on with `yes`; else ask on a terminal (default no); without one, a usage error naming --yes."""
+    if yes:
+        return
+    if not interactive():
+        raise UsageError(f"{what} needs confirmation: pass --yes (there is no terminal to ask on)")
+    if not typer.confirm(question, default=False, err=True):
+        raise UnkeyError(f"{what} cancelled: nothing was changed")
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+# Control characters (C0, DEL, C1) and the bidirectional overrides that can disguise text on a terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text from a server, safe for a terminal: control characters shown as escapes (`\\x1b`, `\\n`)."""
+    return _UNSAFE.sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r"}.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell; every cell made printable."""
+    cells = [header] + [[printable(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
