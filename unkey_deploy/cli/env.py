@@ -21,7 +21,7 @@ from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api.variables import EnvironmentRef, NewVariable, Variable, VariablesAPI
+    from unkey_deploy.api.variables import BatchFailed, EnvironmentRef, NewVariable, Variable, VariablesAPI
 
 env_app = typer.Typer(
     name="env",
@@ -169,10 +169,7 @@ def set_variables(
                 if removed:
                     _remove_after_set(api, ref, removed, names)
         except BatchFailed as exc:
-            raise UnkeyError(
-                f"{exc.message} in {ref}",
-                details=[f"set: {', '.join(exc.done)}", f"not set: {', '.join(exc.not_done)}", *exc.details],
-            ) from None
+            raise _batch_error(exc, ref, "set") from None
     if fmt is Output.json:
         print(json.dumps({"environment": str(ref), "set": names, "kind": variables[0].kind if variables else None,
                           "removed": removed}, indent=2))
@@ -192,17 +189,27 @@ def _remove_after_set(api: VariablesAPI, ref: EnvironmentRef, removed: list[str]
     try:
         api.remove(ref, removed)
     except BatchFailed as exc:
-        raise UnkeyError(
-            f"all {len(names)} variables were set in {ref}, but removing the others failed part-way "
-            f"({exc.cause.message})",
-            details=[f"removed: {', '.join(exc.done)}", f"not removed: {', '.join(exc.not_done)}", *exc.details],
-        ) from None
+        error = _batch_error(exc, ref, "removed")
+        error.message = f"{ref}: all {len(names)} variables were set, but {exc.message}"
+        raise error from None
     except UnkeyError as exc:
-        raise UnkeyError(
-            f"all {len(names)} variables were set in {ref}, but removing the others failed ({exc.message}); "
+        error = UnkeyError(
+            f"{ref}: all {len(names)} variables were set, but removing the others failed ({exc.message}); "
             "run the command again to finish",
             details=[f"not removed: {', '.join(removed)}", *exc.details],
-        ) from None
+        )
+        error.exit_code = exc.exit_code
+        raise error from None
+
+
+def _batch_error(exc: BatchFailed, ref: EnvironmentRef, verb: str) -> UnkeyError:
+    """One error naming exactly what was applied and what was not, with the cause's exit code."""
+    error = UnkeyError(
+        f"{ref}: {exc.message}",
+        details=[f"{verb}: {', '.join(exc.done)}", f"not {verb}: {', '.join(exc.not_done)}", *exc.details],
+    )
+    error.exit_code = exc.exit_code
+    return error
 
 
 def _collect(assignments: list[str], files: list[Path], kind: str) -> list[NewVariable]:
@@ -265,10 +272,7 @@ def unset_variables(
         try:
             VariablesAPI(client).remove(ref, unique)
         except BatchFailed as exc:
-            raise UnkeyError(
-                f"{exc.message} in {ref}",
-                details=[f"removed: {', '.join(exc.done)}", f"not removed: {', '.join(exc.not_done)}", *exc.details],
-            ) from None
+            raise _batch_error(exc, ref, "removed") from None
     if fmt is Output.json:
         print(json.dumps({"environment": str(ref), "removed": unique}, indent=2))
     else:
