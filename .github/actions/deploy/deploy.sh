@@ -63,5 +63,31 @@ if flag "${DEPLOY_DRY_RUN:-false}" dry-run; then
   args+=(--dry-run)
 fi
 
+# Runtime variables go to the environment first, so the deployment starts with them. Values reach
+# `unkey env set` only through files (a private temp file for the runtime-variables input), never argv.
+runtime_args=()
+[[ -z "${DEPLOY_RUNTIME_ENV_FILE:-}" ]] || runtime_args+=(--from-file "$DEPLOY_RUNTIME_ENV_FILE")
+runtime_dir=""
+if [[ -n "${DEPLOY_RUNTIME_VARIABLES//[[:space:]]/}" ]]; then
+  runtime_dir=$(mktemp -d)
+  (umask 077 && printf '%s\n' "$DEPLOY_RUNTIME_VARIABLES" > "$runtime_dir/runtime.env")
+  runtime_args+=(--from-file "$runtime_dir/runtime.env")
+fi
+unset DEPLOY_RUNTIME_VARIABLES
+if (( ${#runtime_args[@]} )); then
+  if flag "${DEPLOY_DRY_RUN:-false}" dry-run; then
+    echo "Dry run: the runtime variables are not set."
+  else
+    env_args=(env set "${runtime_args[@]}" --project "${DEPLOY_PROJECT:-}" --app "${DEPLOY_APP:-default}"
+      --env "${DEPLOY_ENVIRONMENT:-preview}")
+    [[ -z "${DEPLOY_API_BASE_URL:-}" ]] || env_args+=(--api-base-url "$DEPLOY_API_BASE_URL")
+    status=0
+    unkey "${env_args[@]}" || status=$?
+    [[ -z "$runtime_dir" ]] || rm -rf "$runtime_dir"
+    (( status == 0 )) || fail "setting the runtime variables failed (exit $status); nothing was deployed"
+  fi
+fi
+[[ -z "$runtime_dir" ]] || rm -rf "$runtime_dir"
+
 unset DEPLOY_REGISTRY_PASSWORD DEPLOY_GITHUB_TOKEN DEPLOY_VARIABLES
 exec unkey "${args[@]}"

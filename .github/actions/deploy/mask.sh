@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Registers every secret with the runner's log masking before anything else runs: the root key, the
-# registry password, and each value of the `variables` input and of the env-file.
+# registry password, and each value of the `variables` and `runtime-variables` inputs and of the env files.
 # Values are only expanded inside quotes and printed with printf: nothing in them is run as shell code.
 set -euo pipefail
 
@@ -37,4 +37,8 @@ mask_lines "${DEPLOY_REGISTRY_PASSWORD:-}"
 mask_values <<< "${DEPLOY_VARIABLES:-}"
 if [[ -n "${DEPLOY_ENV_FILE:-}" && -f "$DEPLOY_ENV_FILE" ]]; then
   mask_values < "$DEPLOY_ENV_FILE"
+fi
+mask_values <<< "${DEPLOY_RUNTIME_VARIABLES:-}"
+if [[ -n "${DEPLOY_RUNTIME_ENV_FILE:-}" && -f "$DEPLOY_RUNTIME_ENV_FILE" ]]; then
+  mask_values < "$DEPLOY_RUNTIME_ENV_FILE"
 fi
