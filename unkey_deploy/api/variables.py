@@ -132,7 +132,7 @@ class VariablesAPI:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def list(self, env: EnvironmentRef) -> list[Variable]:
+    def list_all(self, env: EnvironmentRef) -> list[Variable]:
         """Every variable of the environment, following the cursor through every page."""
         found: list[Variable] = []
         cursor: str | None = None
@@ -143,7 +143,8 @@ class VariablesAPI:
             for item in data.data if isinstance(data.data, list) else []:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
                     found.append(_variable(item))
-            pagination = envelope.get("pagination") if isinstance(envelope.get("pagination"), dict) else {}
+            raw_pagination = envelope.get("pagination")
+            pagination: dict[str, Any] = raw_pagination if isinstance(raw_pagination, dict) else {}
             cursor = pagination.get("cursor") if pagination.get("hasMore") else None
             if not isinstance(cursor, str) or not cursor or cursor in seen:
                 return found

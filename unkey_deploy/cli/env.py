@@ -72,7 +72,7 @@ def list_variables(
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     with common.api_client(local, root_key, api_base_url, config) as client:
-        found = VariablesAPI(client).list(ref)
+        found = VariablesAPI(client).list_all(ref)
     if fmt is Output.json:
         print(json.dumps([_as_json(v, reveal) for v in found], indent=2))
         return
@@ -155,7 +155,7 @@ def set_variables(
     with common.api_client(local, root_key, api_base_url, config) as client:
         api = VariablesAPI(client)
         if prune:
-            existing = [v.key for v in api.list(ref)]
+            existing = [v.key for v in api.list_all(ref)]
             removed = [name for name in existing if name not in set(names)]
             if removed:
                 print(f"--prune removes {len(removed)} variable(s) from {ref}: {', '.join(removed)}", file=human)
@@ -302,7 +302,7 @@ def pull(
     if file.is_dir():
         raise UsageError(f"{file} is a directory: name a file, e.g. {file / '.env'}")
     with common.api_client(local, root_key, api_base_url, config) as client:
-        found = VariablesAPI(client).list(ref)
+        found = VariablesAPI(client).list_all(ref)
     _write_private(file, render_dotenv(found, str(ref)))
     readable = sum(1 for v in found if v.kind == "recoverable" and v.value is not None)
     hidden = len(found) - readable

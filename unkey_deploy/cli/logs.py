@@ -98,6 +98,11 @@ def logs(
         first.reverse()  # newest `limit` lines, printed oldest first
         for line in first:
             printer(line)
+        if not first and fmt is Output.text:
+            window = f"since {since}" + (f" until {until}" if until else "")
+            print(f"no runtime log lines {window}{' matching the filters' if severities or grep else ''}"
+                  f"{'; waiting for new ones' if follow else '; look further back with --since, e.g. --since 1d'}",
+                  file=sys.stderr)
         if follow:
             _follow(client, where, first, since_ms, printer)
 
