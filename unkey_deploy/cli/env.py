@@ -40,12 +40,10 @@ env_app = typer.Typer(
 
 
 def _environment(project: str | None, app: str, env: str) -> EnvironmentRef:
-    from unkey_deploy.api.schemas import validate
+    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER, validate
     from unkey_deploy.api.variables import EnvironmentRef
 
     ref = EnvironmentRef(common.require_project(project), app, env)
-    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER
-
     for flag, value in (("--project", ref.project), ("--app", ref.app), ("--env", ref.environment)):
         problems = validate(RESOURCE_IDENTIFIER, value)
         if problems:
@@ -137,7 +135,7 @@ def set_variables(
     config: ConfigPath = None,
     local: Local = False,
 ) -> None:
-    from unkey_deploy.api.variables import BatchFailed, VariablesAPI
+    from unkey_deploy.api.variables import SYSTEM_VARIABLES, BatchFailed, VariablesAPI
 
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
@@ -145,8 +143,6 @@ def set_variables(
     if not variables and not prune:
         raise UsageError("nothing to set: pass KEY=VALUE, KEY (value from the environment) or --from-file FILE")
     names = [v.key for v in variables]
-    from unkey_deploy.api.variables import SYSTEM_VARIABLES
-
     for name in names:
         if name in SYSTEM_VARIABLES:
             common.warn(f"{name} is set by the platform in every instance; the platform's value wins over yours")
