@@ -12,13 +12,15 @@ import os
 import secrets
 from pathlib import Path
 
+from unkey_deploy.errors import ConfigError
+
 KEY_FILE = "variables.key"
 _VERSION = "v2"
 _NONCE = 12
 _TAG = 16
 
 
-class SealError(Exception):
+class SealError(ConfigError):
     """A sealed value does not open with this key (another data dir's key, or a modified row)."""
 
 
