@@ -18,6 +18,8 @@ def test_programs_of_a_command_and_of_a_shell_line():
     assert start_programs(["env", "A=1", "node", "x.js"]) == ["node"]
     assert start_programs(["sh", "-c", "exec gunicorn app:app --bind 0.0.0.0:$PORT"]) == ["sh", "gunicorn"]
     assert start_programs(["sh", "-c", "npm run migrate && NODE_ENV=production pnpm start"]) == ["sh", "npm", "pnpm"]
+    assert start_programs(["sh", "-c", "exec app >>log 2>&1"]) == ["sh", "app"]
+    assert start_programs(["sh", "-c", "worker & exec web"]) == ["sh", "worker", "web"]
     assert start_programs(["sh", "-c", "if [ -f x ]; then a; fi"]) is None  # too involved: no verdict
 
 

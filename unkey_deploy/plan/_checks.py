@@ -27,6 +27,7 @@ SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "for", "while", 
                             "esac", "{", "}", "(", ")", "!", "function"})
 SHELLS = ("sh", "bash", "dash", "ash")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+REDIRECT = re.compile(r"\d*[<>]&\d*-?|&>>?")
 
 MAX_SCAN_FILES = 2000  # bounded walk for the port rules
 MAX_SCAN_DEPTH = 6
@@ -39,8 +40,9 @@ PORT_ENV = re.compile(r"\$\{?PORT\b")
 def start_programs(cmd: list[str]) -> list[str] | None:
     """The programs CMD runs, in order; None when a shell script is too involved to tell."""
     if len(cmd) >= 3 and PurePosixPath(cmd[0]).name in SHELLS and cmd[1] == "-c":
+        script = REDIRECT.sub(" ", cmd[2])  # `2>&1`, `&>log`: redirections, not a background `&`
         try:
-            lexer = shlex.shlex(cmd[2], posix=True, punctuation_chars=";&|")
+            lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
             lexer.whitespace_split = True
             tokens = list(lexer)
         except ValueError:
