@@ -109,7 +109,7 @@ def test_hosting_rewrite_files_turn_the_fallback_on(tmp_path):
     write(tmp_path, {"index.html": "<div id=root></div>", "_redirects": "/*    /index.html   200\n"})
     plan = make_plan(tmp_path)
     assert "/index.html;" in render(plan).dockerfile
-    assert any("_redirects sends every path to /index.html" in r for r in plan.reasons)
+    assert any("SPA fallback on: _redirects declares one" in r for r in plan.reasons)
 
 
 def test_unkey_yaml_switches_the_fallback_either_way(tmp_path):
@@ -127,3 +127,15 @@ def test_bad_spa_setting_is_one_clear_line(run_cli, tmp_path):
     assert result.returncode != 0
     assert "static.spa` must be true or false" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sveltekit_static_adapter_in_spa_mode_gets_the_fallback(tmp_path):
+    write(tmp_path, {"package.json": {"scripts": {"build": "vite build"},
+                                      "devDependencies": {"@sveltejs/kit": "2", "@sveltejs/adapter-static": "3"}},
+                     "package-lock.json": "{}",
+                     "svelte.config.js": "export default { kit: { adapter: adapter({ fallback: '200.html' }) } };\n"})
+    plan = make_plan(tmp_path)
+    assert "/index.html;" in render(plan).dockerfile
+    assert any("SPA fallback on: svelte.config.js declares one" in r for r in plan.reasons)
+    write(tmp_path, {"svelte.config.js": "export default { kit: { adapter: adapter() } };\n"})
+    assert "=404;" in render(make_plan(tmp_path)).dockerfile  # prerendered pages: real 404s

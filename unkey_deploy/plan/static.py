@@ -85,7 +85,7 @@ def is_spa(ctx: Context, *, dependencies: Container[str] = (), framework: Framew
             rel = name if base == "." else f"{base}/{name}"
             text = ctx.src.text(rel) if ctx.src.exists(rel) else None
             if text is not None and (not pattern or re.search(pattern, text)):
-                ctx.reasons.append(f"SPA fallback on: {rel} sends every path to /index.html (set static.spa to change)")
+                ctx.reasons.append(f"SPA fallback on: {rel} declares one (set static.spa to change)")
                 return True
     return False
 
