@@ -121,7 +121,7 @@ def _runtime_stage(plan: Plan, recipe: Recipe) -> str:
     for source, target in recipe.artifacts:
         origin = f"{chown} {recipe.copy_from}" if source == CONTEXT else f"--from=build {chown} {source}"
         lines.append(f"COPY {origin} {target}")
-    lines += _start(plan)
+    lines += _start(plan, recipe)
     return "\n".join(lines)
 
 
@@ -164,13 +164,12 @@ def _single_stage(plan: Plan, recipe: Recipe) -> str:
         lines += steps
     if recipe.runtime_workdir and recipe.runtime_workdir != (recipe.build_workdir or recipe.workdir):
         lines.append(f"WORKDIR {recipe.runtime_workdir}")
-    lines += _start(plan)
+    lines += _start(plan, recipe)
     return "\n".join(lines)
 
 
-def _start(plan: Plan) -> list[str]:
-    assert plan.recipe is not None
-    return [f"EXPOSE {plan.port}", f"CMD {json.dumps(plan.recipe.cmd)}"]
+def _start(plan: Plan, recipe: Recipe) -> list[str]:
+    return [f"EXPOSE {plan.port}", f"CMD {json.dumps(recipe.cmd)}"]
 
 
 def _apt(packages: list[str]) -> str:
