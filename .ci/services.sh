@@ -265,8 +265,10 @@ FROM unkey-standin/debian:bookworm
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 COPY usr/local/ /usr/local/
 COPY opt/ /opt/
-# The registry mirror CI may sit behind serves no signatures for corepack to check.
-ENV NODE_VERSION=$version YARN_VERSION=$yarn_version NODE_EXTRA_CA_CERTS=$CA_BUNDLE COREPACK_INTEGRITY_KEYS=0
+# CI reaches package registries only: corepack fetches Yarn 2+ from the npm registry rather than
+# repo.yarnpkg.com, and the registry mirror CI may sit behind serves no signatures for it to check.
+ENV NODE_VERSION=$version YARN_VERSION=$yarn_version NODE_EXTRA_CA_CERTS=$CA_BUNDLE \\
+    COREPACK_NPM_REGISTRY=https://registry.npmjs.org COREPACK_INTEGRITY_KEYS=0
 RUN node --version && npm --version && npx --version && corepack --version && yarn --version
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
@@ -464,13 +466,14 @@ DOCKERFILE
 # build_image IMAGE BASE WRITER ARGS...: builds IMAGE from the context WRITER writes (its Dockerfile starts
 # FROM BASE), unless IMAGE was built from the same recipe, inputs and base already (a label records which).
 build_image() {
-    local image=$1 base=$2 writer=$3 key context
+    local image=$1 base=$2 writer=$3 key context old
     shift 3
     key=$({ declare -f "$writer"; "$DOCKER" image inspect -f '{{.Id}}' "$base"; for arg in "$@"; do basename "$arg"; done; } \
         | sha256sum | cut -c1-16)
     if [ "$("$DOCKER" image inspect -f '{{index .Config.Labels "org.unkey.standin"}}' "$image" 2>/dev/null)" = "$key" ]; then
         return 0
     fi
+    old=$("$DOCKER" image inspect -f '{{.Id}}' "$image" 2>/dev/null)
     context=$(mktemp -d "$STATE_DIR/context.XXXXXX")
     "$writer" "$context" "$@" && echo "LABEL org.unkey.standin=$key" >>"$context/Dockerfile"
     if ! DOCKER_BUILDKIT=1 "$DOCKER" build -q -t "$image" "$context" >/dev/null 2>>"$STATE_DIR/standin-build.log"; then
@@ -479,6 +482,8 @@ build_image() {
         return 1
     fi
     rm -rf "$context"
+    # The previous build goes once the aliases moved to the new one (end of build_standins).
+    [ -z "$old" ] || echo "$old" >>"$STATE_DIR/replaced-images"
 }
 
 # tag_image IMAGE TAG...: gives IMAGE further tags (in its repository).
@@ -617,6 +622,11 @@ build_standins() {
         build_nginx_images || extras_failed=1
     fi
     map_python_images
+    # Replaced stand-ins, unless a container still uses them.
+    if [ -s "$STATE_DIR/replaced-images" ]; then
+        sort -u "$STATE_DIR/replaced-images" | xargs "$DOCKER" image rm >/dev/null 2>&1
+        rm -f "$STATE_DIR/replaced-images"
+    fi
     return $failed
 }
 
