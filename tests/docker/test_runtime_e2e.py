@@ -68,8 +68,8 @@ def test_app_writes_its_workdir_home_and_tmp_at_start(run_cli, docker_engine, ba
     _serve_and_check(docker_engine, tag, "python-workdir")
 
 
-@pytest.mark.parametrize("example", ["static-spa", "vite-spa"])
-def test_single_page_app_answers_client_routes(run_cli, docker_engine, base_images, example):
+@pytest.mark.parametrize("example", ["static-site", "static-spa", "vite-spa"])
+def test_static_server_answers_files_and_client_routes(run_cli, docker_engine, base_images, example):
     if not any(key.split(":")[0] == "nginx" for key in base_images):
         pytest.skip("no nginx stand-in in UNKEY_BASE_IMAGES (e.g. \"nginx\": an image with Debian's nginx-light)")
     tag = _build(run_cli, example, base_images)
