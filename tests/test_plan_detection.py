@@ -112,7 +112,7 @@ def test_static_output_frameworks_are_served_by_nginx(tmp_path, deps):
                      "package-lock.json": "{}"})
     plan = make_plan(tmp_path)
     assert plan.recipe.runtime_image == "nginx:1.27-alpine"
-    assert plan.recipe.artifacts == [("/app/dist", "/srv")]
+    assert plan.recipe.artifacts == [("/app/dist", "/app")]
     assert "$PORT" in plan.start_command
 
 

@@ -139,3 +139,10 @@ def test_sveltekit_static_adapter_in_spa_mode_gets_the_fallback(tmp_path):
     assert any("SPA fallback on: svelte.config.js declares one" in r for r in plan.reasons)
     write(tmp_path, {"svelte.config.js": "export default { kit: { adapter: adapter() } };\n"})
     assert "=404;" in render(make_plan(tmp_path)).dockerfile  # prerendered pages: real 404s
+
+
+def test_an_image_user_without_a_home_gets_one(tmp_path):
+    recipe = Recipe(runtime_image="denoland/deno:2", cmd=["deno", "run", "main.ts"], user="1993", home="/home/deno")
+    lines = lines_of(render(_plan(tmp_path, recipe)).dockerfile)
+    user = lines.index("USER 1993")
+    assert lines[user + 1: user + 4] == ["WORKDIR /home/deno", "ENV HOME=/home/deno", "WORKDIR /app"]

@@ -116,7 +116,7 @@ def _runtime_stage(plan: Plan, recipe: Recipe) -> str:
     if recipe.runtime_packages:
         lines.append(_apt(recipe.runtime_packages))
     lines += _root_setup(recipe)
-    lines += [f"USER {run_as(recipe)}", f"WORKDIR {recipe.runtime_workdir or recipe.workdir}"]
+    lines += [f"USER {run_as(recipe)}", *_home(recipe), f"WORKDIR {recipe.runtime_workdir or recipe.workdir}"]
     chown = f"--chown={owner(recipe)}"
     for source, target in recipe.artifacts:
         origin = f"{chown} {recipe.copy_from}" if source == CONTEXT else f"--from=build {chown} {source}"
@@ -134,6 +134,14 @@ def owner(recipe: Recipe) -> str:
     """`uid:gid` for `COPY --chown`: a created user's ids, else the image user's (`uid` alone means uid:uid)."""
     user = run_as(recipe)
     return user if ":" in user else f"{user}:{user}"
+
+
+def _home(recipe: Recipe) -> list[str]:
+    """An image user's missing home: a WORKDIR after USER creates it owned by the user, with no shell needed."""
+    if recipe.create_user or not recipe.home:
+        return []
+    return [f"# {recipe.home}: the user's home, created owned by it", f"WORKDIR {recipe.home}",
+            _env({"HOME": recipe.home})]
 
 
 def _root_setup(recipe: Recipe) -> list[str]:
@@ -155,7 +163,7 @@ def _single_stage(plan: Plan, recipe: Recipe) -> str:
     lines.append(_env({"PORT": str(plan.port), **recipe.runtime_env}))
     lines += _root_setup(recipe)
     user = run_as(recipe)
-    lines += [f"USER {user}", f"WORKDIR {recipe.workdir}"]
+    lines += [f"USER {user}", *_home(recipe), f"WORKDIR {recipe.workdir}"]
     steps = _dependencies(recipe, chown=owner(recipe))
     if any(line.startswith("RUN ") for line in steps):
         # Installing and building need root; the working directory already belongs to the app user.

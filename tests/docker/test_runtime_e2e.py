@@ -1,82 +1,37 @@
-"""Generated images run for real: the app user can write its working directory, HOME and /tmp, and a
-single-page app answers its client-side routes. Each example's `.unkey-e2e.yaml` lists the requests."""
+"""Generated runtime images for real: the app runs as a non-root user that owns its working directory and can
+write /tmp (and its home, for a user the Dockerfile creates). Whether each example answers its requests is
+tests/docker/test_real_apps.py's part (the examples' `.unkey-e2e.yaml`)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.docker
 
+# Run as the image's user with its working directory: prints the uid, then fails unless each place is writable.
+PROBE = 'id -u && [ -O "$PWD" ] && touch "$PWD/.probe" /tmp/.probe && mkdir -p "$PWD/logs"'
 
-def _build(run_cli, example: str, base_images: dict[str, str]) -> str:
+
+@pytest.mark.parametrize(("example", "home"), [("python-workdir", True), ("static-spa", False),
+                                               ("deno-http", False)])
+def test_runtime_user_owns_its_workdir(run_cli, docker_engine, base_images, example, home):
+    if example == "static-spa" and not any(key.split(":")[0] == "nginx" for key in base_images):
+        pytest.skip("no nginx stand-in in UNKEY_BASE_IMAGES")
     tag = f"unkey-e2e-runtime/{example}:{uuid.uuid4().hex[:8]}"
-    result = run_cli("build", str(REPO / "examples" / example), "-t", tag,
-                     env={"UNKEY_BASE_IMAGES": json.dumps(base_images)}, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return tag
-
-
-def _get(url: str) -> tuple[int, str]:
+    built = run_cli("build", str(REPO / "examples" / example), "-t", tag,
+                    env={"UNKEY_BASE_IMAGES": json.dumps(base_images)}, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
-
-
-def _serve_and_check(docker: str, tag: str, example: str) -> None:
-    spec = yaml.safe_load((REPO / "examples" / example / ".unkey-e2e.yaml").read_text())
-    container = subprocess.run([docker, "run", "-d", "-p", "127.0.0.1::8080", tag], capture_output=True,
-                               text=True, check=True).stdout.strip()
-    try:
-        port = subprocess.run([docker, "port", container, "8080"], capture_output=True, text=True,
-                              check=True).stdout.split()[0].rsplit(":", 1)[1]
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(f"http://127.0.0.1:{port}/")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    logs = subprocess.run([docker, "logs", container], capture_output=True, text=True)
-                    pytest.fail(f"{example} never answered:\n{logs.stdout}{logs.stderr}")
-                time.sleep(0.3)
-        for request in spec["requests"]:
-            status, body = _get(f"http://127.0.0.1:{port}{request['path']}")
-            assert status == request.get("status", 200), (request, body[:300])
-            assert request.get("contains", "") in body, (request, body[:300])
-        user = subprocess.run([docker, "inspect", "-f", "{{.Config.User}}", tag], capture_output=True, text=True)
-        assert user.stdout.strip() not in ("", "0", "root")
+        probe = PROBE + (' && [ -O "$HOME" ] && touch "$HOME/.probe"' if home else "")
+        result = subprocess.run([docker_engine, "run", "--rm", "--entrypoint", "sh", tag, "-c", probe],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.split()[0] != "0"
     finally:
-        subprocess.run([docker, "rm", "-f", container], capture_output=True)
-        subprocess.run([docker, "rmi", "-f", tag], capture_output=True)
-
-
-def test_app_writes_its_workdir_home_and_tmp_at_start(run_cli, docker_engine, base_images):
-    tag = _build(run_cli, "python-workdir", base_images)
-    _serve_and_check(docker_engine, tag, "python-workdir")
-
-
-@pytest.mark.parametrize("example", ["static-site", "static-spa", "vite-spa"])
-def test_static_server_answers_files_and_client_routes(run_cli, docker_engine, base_images, example):
-    if not any(key.split(":")[0] == "nginx" for key in base_images):
-        pytest.skip("no nginx stand-in in UNKEY_BASE_IMAGES (e.g. \"nginx\": an image with Debian's nginx-light)")
-    tag = _build(run_cli, example, base_images)
-    _serve_and_check(docker_engine, tag, example)
-
-
-def test_the_example_specs_are_well_formed():
-    for spec_file in sorted(Path(REPO / "examples").glob("*/.unkey-e2e.yaml")):
-        spec = yaml.safe_load(spec_file.read_text())
-        assert spec["requests"] and all(r["path"].startswith("/") for r in spec["requests"]), spec_file
+        subprocess.run([docker_engine, "rmi", "-f", tag], capture_output=True)

@@ -49,6 +49,9 @@ class Recipe:
     # Either way it owns the working directory and everything copied into the runtime stage.
     user: str = "10001"
     create_user: bool = False  # create the user with groupadd/useradd (Debian-based runtime images)
+    # An image user's home when the image has none (its passwd names a directory that does not exist): the
+    # runtime stage creates it owned by the user and sets HOME. A created user always gets /home/<name>.
+    home: str | None = None
     dockerignore: list[str] = field(default_factory=list)
 
 

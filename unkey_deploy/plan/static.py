@@ -16,7 +16,7 @@ from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 
-ROOT = "/srv"
+ROOT = "/app"  # the working directory, owned by the runtime user like every generated image's
 TEMPLATE = "/etc/nginx/unkey-static.conf"
 # The config is a template: the start command puts $PORT in and nginx reads the result from /tmp, so the
 # server runs as any user and on whatever port the platform gives it.
