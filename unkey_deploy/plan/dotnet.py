@@ -55,11 +55,12 @@ def plan(ctx: Context) -> Plan:
     start = f"ASPNETCORE_URLS=http://+:$PORT dotnet {name}.dll" if web else f"dotnet {name}.dll"
     ctx.reasons.append(f"start: {name}.dll" + (", listening on $PORT (ASP.NET Core)" if web else ""))
     runtime = ctx.image("aspnet" if web else "runtime", dotnet=version)
+    create_user, user = _runtime_user(ctx, version)
     recipe = Recipe(
         build_image=ctx.image("sdk", dotnet=sdk), runtime_image=runtime,
         workdir="/src", build_env={"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1"},
         install_files=_install_files(src, pm.extra["files"].split()), install=[install], caches=[str(pm.cache)],
-        build=[build], artifacts=[("/out", "/app")], runtime_workdir="/app", create_user=True, user="app",
+        build=[build], artifacts=[("/out", "/app")], runtime_workdir="/app", create_user=create_user, user=user,
         cmd=exec_form(start),
         dockerignore=list(ctx.pack.dockerignore),
     )
@@ -102,8 +103,23 @@ def _sdk_version(src: Source, runtime: str) -> str:
     return runtime
 
 
+def _runtime_user(ctx: Context, version: str) -> tuple[bool, str]:
+    """(create a user?, user): the image's own `app` user from .NET 8 on, a created one before."""
+    image_user = ctx.pack.data.get("image_user") or {}
+    since = str(image_user.get("since", "8.0"))
+    if _key(version) >= _key(since):
+        ctx.reasons.append(f"runs as the image's app user (uid {image_user['uid']}, .NET {since} and later)")
+        return False, str(image_user["uid"])
+    return True, "app"
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
 def _install_files(src: Source, shared: list[str]) -> list[str]:
-    files = [name for name in shared if src.exists(name)]
+    present = {name.lower(): name for name in src.list_dir()}
+    files = [present[name.lower()] for name in shared if name.lower() in present and src.exists(present[name.lower()])]
     files += [name for name in src.list_dir() if name.endswith(".sln")]
     for project in projects(src):
         directory = project.rpartition("/")[0]
