@@ -72,4 +72,27 @@ def test_dockerfile_restores_before_the_source_and_ships_only_the_publish_output
     assert [build.index(step) for step in steps] == sorted(build.index(step) for step in steps)
     assert "--mount=type=cache,target=/root/.nuget/packages" in build
     assert runtime.startswith("mcr.microsoft.com/dotnet/aspnet:8.0\n")
-    assert "COPY --from=build --chown=10001:10001 /out /app" in runtime
+    assert "--from=build" in runtime and " /out /app" in runtime
+
+
+@pytest.mark.parametrize("target", ["net8.0", "net9.0"])
+def test_dotnet_8_and_later_run_as_the_images_app_user(tmp_path, target):
+    write(tmp_path, {"Hello.csproj": csproj(target)})
+    runtime = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[1]
+    assert "groupadd" not in runtime and "useradd" not in runtime  # the image has `app` (uid 1654) already
+    assert "\nUSER 1654\n" in runtime
+
+
+def test_dotnet_before_8_creates_a_non_root_user(tmp_path):
+    write(tmp_path, {"Hello.csproj": csproj("net6.0")})
+    plan = make_plan(tmp_path)
+    runtime = render(plan).dockerfile.split("\n\nFROM ")[1]
+    assert plan.recipe.create_user and "useradd" in runtime
+    assert "USER root" not in runtime and "\nUSER 0" not in runtime
+
+
+@pytest.mark.parametrize("name", ["NuGet.Config", "nuget.config", "NuGet.config", "NUGET.CONFIG"])
+def test_nuget_config_in_any_case_is_copied_before_the_restore(tmp_path, name):
+    write(tmp_path, {"Hello.csproj": csproj(), name: "<configuration/>"})
+    build = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[0]
+    assert build.index(f"COPY {name} Hello.csproj ./") < build.index("dotnet restore")
