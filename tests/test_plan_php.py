@@ -71,7 +71,7 @@ def test_php_wins_over_package_json(tmp_path):
     write(tmp_path, {"composer.json": {}, "index.php": "", "package.json": {"scripts": {"build": "vite build"}}})
     plan = make_plan(tmp_path)
     assert plan.language == "php"
-    assert any("build script that is not run" in r for r in plan.reasons)
+    assert plan.recipe.frontend is not None and plan.recipe.frontend.build == ["npm run build"]
 
 
 def test_dockerfile_installs_vendor_in_composer_image(tmp_path):

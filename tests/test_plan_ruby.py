@@ -22,7 +22,9 @@ def lock(*gems: str, ruby: str = "") -> str:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({".ruby-version": "3.2.4\n", "Gemfile": 'ruby "3.1.6"\n'}, "3.2.4"),
+        # Bundler refuses any other Ruby than an exact Gemfile pin.
+        ({".ruby-version": "3.2.4\n", "Gemfile": 'ruby "3.1.6"\n'}, "3.1.6"),
+        ({".ruby-version": "3.2.4\n", "Gemfile.lock": lock("rack", ruby="3.3.8")}, "3.3.8"),
         ({".ruby-version": "ruby-3.4.1\n"}, "3.4.1"),
         ({"Gemfile": 'ruby "3.1.6"\n', "Gemfile.lock": lock("rack", ruby="3.2.1")}, "3.1.6"),
         ({"Gemfile": "ruby '~> 3.1'\n"}, "3.3"),
@@ -47,7 +49,8 @@ def test_rails(tmp_path):
     assert (plan.package_manager, plan.framework) == ("bundler", "rails")
     assert plan.start_command == "bin/rails server -b 0.0.0.0 -p $PORT"
     assert plan.build_command == ("bundle exec bootsnap precompile app/ lib/ && "
-                                  "SECRET_KEY_BASE_DUMMY=1 bin/rails assets:precompile")
+                                  "SECRET_KEY_BASE_DUMMY=1 SECRET_KEY_BASE=assets-precompile-placeholder "
+                                  "bin/rails assets:precompile")
     assert plan.recipe.runtime_env["RAILS_ENV"] == "production"
     assert plan.recipe.runtime_env["BUNDLE_DEPLOYMENT"] == "1"
     assert plan.recipe.runtime_packages == ["libpq5"]

@@ -11,6 +11,25 @@ CONTEXT = "."  # as an artifact's source: the build context itself, not the buil
 
 
 @dataclass
+class FrontendStage:
+    """A Node.js stage that builds the front end of an app in another language (Rails, Laravel, Phoenix).
+
+    It copies the install files, installs, copies the whole source and runs `build`, all in /app. Then
+    `outputs` (paths relative to the app) are copied into the build stage before its build step
+    (`into="build"`), or into the runtime image (`into="runtime"`).
+    """
+
+    image: str
+    install: list[str]
+    install_files: list[str] = field(default_factory=list)  # empty: the whole source before the install
+    setup: list[str] = field(default_factory=list)
+    build: list[str] = field(default_factory=list)
+    caches: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    into: str = "build"
+
+
+@dataclass
 class Recipe:
     """What `dockerfile.render` turns into a Dockerfile.
 
@@ -50,6 +69,7 @@ class Recipe:
     user: str = "10001"
     create_user: bool = False  # create the user with groupadd/useradd (Debian-based runtime images)
     dockerignore: list[str] = field(default_factory=list)
+    frontend: FrontendStage | None = None  # a Node.js stage for front-end assets, rendered before `build`
 
 
 @dataclass

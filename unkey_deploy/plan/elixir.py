@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from unkey_deploy.plan._buildpacks import Framework
 from unkey_deploy.plan._engine import Context
-from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._frontend import frontend_stage
+from unkey_deploy.plan._model import FrontendStage, Plan, Recipe
 from unkey_deploy.plan._source import Source
 
-# What an Erlang release needs from the system: the C++ runtime, OpenSSL (crypto), ncurses, CA roots.
-RUNTIME_PACKAGES = ["ca-certificates", "libncurses6", "libstdc++6", "openssl"]
 _APP = re.compile(r"\bapp:\s*:([a-z_][a-z0-9_]*)")
 _DEP = re.compile(r"\{\s*:([a-z_][a-z0-9_]*)\s*,")
 
@@ -22,9 +22,8 @@ def plan(ctx: Context) -> Plan:
     version = ctx.version("elixir")
     pm = ctx.pack.package_manager("mix")
     ctx.reasons.append("dependencies: mix.lock found" if src.exists("mix.lock") else "dependencies: no mix.lock")
-    steps = ["mix assets.deploy"] if "assets.deploy" in mix else []
-    if steps:
-        ctx.reasons.append("build: the assets.deploy alias of mix.exs, then mix release")
+    frontend = _frontend(ctx, framework, src)
+    steps = _asset_steps(ctx, framework, mix, src)
     build = " && ".join([*steps, pm.extra["build"]])
     env = {"LANG": "C.UTF-8", **(framework.env if framework else {})}
     recipe = Recipe(
@@ -32,13 +31,34 @@ def plan(ctx: Context) -> Plan:
         build_env={"MIX_ENV": "prod"}, setup=[pm.extra["setup"]],
         install_files=[f for f in ("mix.exs", "mix.lock", "config/config.exs", "config/prod.exs") if src.exists(f)],
         install=[pm.install], caches=[str(pm.cache), pm.extra["rebar_cache"]], build=[build],
-        artifacts=[(f"/app/_build/prod/rel/{app}", "/app")], runtime_env=env, runtime_packages=RUNTIME_PACKAGES,
-        create_user=True, user="app", cmd=[f"/app/bin/{app}", "start"], dockerignore=list(ctx.pack.dockerignore),
+        artifacts=[(f"/app/_build/prod/rel/{app}", "/app")], runtime_env=env,
+        runtime_packages=list(ctx.pack.data.get("runtime_packages") or ()), create_user=True, user="app",
+        cmd=[f"/app/bin/{app}", "start"], dockerignore=list(ctx.pack.dockerignore), frontend=frontend,
     )
     return ctx.plan(language="elixir", package_manager="mix", framework=framework.id if framework else None,
                     install_command=pm.install, build_command=build, start_command=f"/app/bin/{app} start",
                     recipe=recipe)
 
+
+
+def _asset_steps(ctx: Context, framework: Framework | None, mix: str, src: Source) -> list[str]:
+    """The assets alias of mix.exs when there is one; for Phoenix without it, the digest of priv/static."""
+    alias = str(framework.data.get("build_alias") or "assets.deploy") if framework else "assets.deploy"
+    if re.search(rf'"{re.escape(alias)}"\s*:', mix) or f"{alias}:" in mix:
+        ctx.reasons.append(f"build: the {alias} alias of mix.exs, then mix release")
+        return [f"mix {alias}"]
+    if framework and framework.build and src.list_dir("priv/static"):
+        ctx.reasons.append(f"build: {framework.build} (priv/static, no {alias} alias in mix.exs), then mix release")
+        return [framework.build]
+    return []
+
+
+def _frontend(ctx: Context, framework: Framework | None, src: Source) -> FrontendStage | None:
+    spec = framework.data.get("frontend") if framework else None
+    if not spec:
+        return None
+    return frontend_stage(ctx, scripts=[], outputs=spec.get("outputs") or [], into="build",
+                          directory=str(spec.get("directory") or "assets"), install_only=True)
 
 
 def _app_name(ctx: Context, mix: str, src: Source) -> str:
