@@ -64,6 +64,9 @@ def frontend_stage(
         f"front end: a Node.js stage {what} ({pm.name}, {where}) and copies {', '.join(outputs)} "
         + ("into the build" if into == "build" else "into the image")
     )
+    stray = f"{where} also present ("
+    ctx.reasons[:] = [f"{where}: the front end, built in a Node.js stage" if r.startswith(stray) else r
+                      for r in ctx.reasons]
     image = ctx.images.remap(node.images[tool].format(**{tool: pin.version}))
     return FrontendStage(
         image=image, setup=setup, install_files=_install_files(src, directory, found, lockfile),

@@ -34,7 +34,7 @@ def detect(src: Source, pack: Buildpack) -> str | None:
         return found
     legacy = src.first(tuple(pack.data.get("gopath_manifests") or ()))
     main = next((name for name in src.list_dir() if name.endswith(".go") and _is_main_file(src, name)), None)
-    return main or (legacy if legacy and any(n.endswith(".go") for n in src.list_dir()) else None)
+    return main or legacy
 
 
 def plan(ctx: Context) -> Plan:
@@ -61,12 +61,25 @@ def plan(ctx: Context) -> Plan:
         packages=cgo.build if cgo else [],
         install_files=_install_files(top, member), install=[install],
         caches=["/go/pkg/mod", "/root/.cache/go-build"], build=[build], build_workdir=workdir,
-        artifacts=[(f"/out/{name}", f"/app/{name}")], runtime_workdir="/app",
+        artifacts=_artifacts(src, name), runtime_workdir="/app", runtime_env=_runtime_env(ctx),
         runtime_packages=cgo.runtime if cgo else [], create_user=cgo is not None,
         user="app" if cgo else NONROOT, cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
                     start_command=f"/app/{name}", context_dir=top.app, recipe=recipe)
+
+
+def _artifacts(src: Source, name: str) -> list[tuple[str, str]]:
+    """The binary in /app; also in /app/bin when a Procfile starts it from there (Heroku's layout)."""
+    found = [(f"/out/{name}", f"/app/{name}")]
+    if re.search(rf"^web:\s*(?:\./)?bin/{re.escape(name)}\b", src.text("Procfile") or "", re.MULTILINE):
+        found.append((f"/out/{name}", f"/app/bin/{name}"))
+    return found
+
+
+def _runtime_env(ctx: Context) -> dict[str, str]:
+    path = ctx.pack.data.get("runtime_path")
+    return {"PATH": str(path)} if path else {}
 
 
 def go_version(ctx: Context, src: Source) -> str:
@@ -238,8 +251,9 @@ def gopath_plan(ctx: Context, src: Source) -> Plan:
         build_env={"GO111MODULE": "off", "GOPATH": "/go", "GOFLAGS": "", "CGO_ENABLED": "1" if cgo else "0",
                    "GOCACHE": "/root/.cache/go-build"},
         packages=cgo.build if cgo else [], install=[install] if install else [],
-        caches=["/root/.cache/go-build"], build=[build], artifacts=[(f"/out/{name}", f"/app/{name}")],
-        runtime_workdir="/app", runtime_packages=cgo.runtime if cgo else [], create_user=cgo is not None,
+        caches=["/root/.cache/go-build"], build=[build], artifacts=_artifacts(src, name),
+        runtime_workdir="/app", runtime_env=_runtime_env(ctx), runtime_packages=cgo.runtime if cgo else [],
+        create_user=cgo is not None,
         user="app" if cgo else NONROOT, cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
