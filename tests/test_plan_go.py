@@ -103,3 +103,14 @@ def test_examples_with_an_e2e_file_build_without_module_downloads():
         assert plan.install_command in (None, "go mod download"), example.parent.name
         go_mod = example.parent / "go.mod"
         assert not go_mod.exists() or "require" not in go_mod.read_text(), example.parent.name
+
+
+def test_among_several_commands_the_server_is_built(tmp_path):
+    # benbjohnson/wtf: cmd/wtf is a CLI named after the module; cmd/wtfd is the server.
+    cli = 'package main\n\nimport "github.com/acme/wtf/http"\n\nfunc main() { http.NewClient("") }\n'
+    daemon = 'package main\n\nimport "github.com/acme/wtf/http"\n\nfunc main() { s := http.NewServer(); s.Open() }\n'
+    write(tmp_path, {"go.mod": "module github.com/acme/wtf\n\ngo 1.21\n", "cmd/wtf/main.go": cli,
+                     "cmd/wtfd/main.go": daemon})
+    plan = make_plan(tmp_path)
+    assert plan.build_command.endswith("-o /out/wtfd ./cmd/wtfd")
+    assert any("cmd/wtfd (it looks like the server) (also: wtf" in r for r in plan.reasons)

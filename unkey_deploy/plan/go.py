@@ -194,10 +194,14 @@ def main_package(ctx: Context, src: Source) -> tuple[str, str]:
         return ".", _binary(module_name)
     commands = [name for name in src.subdirs("cmd") if _is_main(src, f"cmd/{name}")]
     if commands:
-        chosen = module_name if module_name in commands else commands[0]
+        scores = {name: _server_score(ctx, src, f"cmd/{name}", name) for name in commands}
+        best = max(scores.values())
+        pool = [name for name in commands if scores[name] == best]
+        chosen = module_name if module_name in pool else pool[0]
         others = [c for c in commands if c != chosen]
+        why = " (it looks like the server)" if best and len(commands) > 1 else ""
         note = f" (also: {', '.join(others)}; set --root-dir to cmd/<name> or add a Dockerfile)" if others else ""
-        ctx.reasons.append(f"main package: cmd/{chosen}{note}")
+        ctx.reasons.append(f"main package: cmd/{chosen}{why}{note}")
         return f"./cmd/{chosen}", _binary(chosen)
     for name in src.subdirs():
         if _is_main(src, name):
@@ -206,6 +210,16 @@ def main_package(ctx: Context, src: Source) -> tuple[str, str]:
     raise UsageError(
         "no main package found in this Go module (looked in ., cmd/*, */); set --root-dir or add a Dockerfile"
     )
+
+
+def _server_score(ctx: Context, src: Source, rel: str, name: str) -> int:
+    """How much a command looks like the server: named like a daemon (2), starts a listener (1)."""
+    hints = ctx.pack.data.get("server_hints") or {}
+    named = name in (hints.get("names") or ()) or any(name.endswith(x) for x in hints.get("name_suffixes") or ())
+    calls = re.compile(str(hints.get("calls") or r"ListenAndServe"))
+    listens = any(calls.search(src.text(f"{rel}/{n}") or "") for n in src.list_dir(rel)
+                  if n.endswith(".go") and not n.endswith("_test.go"))
+    return 2 * named + listens
 
 
 def _is_main(src: Source, rel: str) -> bool:
