@@ -96,3 +96,13 @@ def test_nuget_config_in_any_case_is_copied_before_the_restore(tmp_path, name):
     write(tmp_path, {"Hello.csproj": csproj(), name: "<configuration/>"})
     build = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[0]
     assert build.index(f"COPY {name} Hello.csproj ./") < build.index("dotnet restore")
+
+
+def test_a_project_that_runs_npm_while_publishing_gets_node_in_the_build_stage(tmp_path):
+    # jasontaylordev/CleanArchitecture: src/Web/Web.csproj builds ClientApp with <Exec Command="npm install" />.
+    spa = '<SpaRoot>ClientApp\\</SpaRoot></PropertyGroup><Target Name="x"><Exec Command="npm install" /></Target>'
+    write(tmp_path, {"Web.csproj": csproj(extra=spa.replace("</PropertyGroup>", "", 0))})
+    build, runtime = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")
+    assert "apt-get install -y --no-install-recommends nodejs npm" in build
+    assert build.index("nodejs npm") < build.index("dotnet publish")
+    assert "nodejs" not in runtime

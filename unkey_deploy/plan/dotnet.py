@@ -56,9 +56,13 @@ def plan(ctx: Context) -> Plan:
     ctx.reasons.append(f"start: {name}.dll" + (", listening on $PORT (ASP.NET Core)" if web else ""))
     runtime = ctx.image("aspnet" if web else "runtime", dotnet=version)
     create_user, user = _runtime_user(ctx, version)
+    markers = [str(m) for m in ctx.pack.data.get("node_markers") or ()]
+    node = [str(p) for p in ctx.pack.data.get("node_packages") or ()] if any(m in text for m in markers) else []
+    if node:
+        ctx.reasons.append(f"{project} runs npm while publishing (an SPA): {', '.join(node)} in the build stage")
     recipe = Recipe(
         build_image=ctx.image("sdk", dotnet=sdk), runtime_image=runtime,
-        workdir="/src", build_env={"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1"},
+        workdir="/src", build_env={"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1"}, packages=node,
         install_files=_install_files(src, pm.extra["files"].split()), install=[install], caches=[str(pm.cache)],
         build=[build], artifacts=[("/out", "/app")], runtime_workdir="/app", create_user=create_user, user=user,
         cmd=exec_form(start),
