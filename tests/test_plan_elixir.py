@@ -106,3 +106,15 @@ def test_phoenix_assets_npm_packages_install_in_a_node_stage(tmp_path):
     assert "cd assets && npm ci" in frontend
     copy = build.index("COPY --from=frontend /app/assets/node_modules assets/node_modules")
     assert copy < build.index("mix assets.deploy")
+
+
+def test_assets_packages_from_deps_install_in_the_build_stage(tmp_path):
+    package = {"dependencies": {"phoenix": "file:../deps/phoenix", "phoenix_html": "file:../deps/phoenix_html",
+                                "topbar": "^2.0"}}
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.7"}', aliases='"assets.deploy": ["esbuild default"]'),
+                     "assets/package.json": package, "assets/package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    assert plan.recipe.frontend is None  # deps/ exists only after mix deps.get in the build stage
+    build = render(plan).dockerfile.split("\n\nFROM ")[0]
+    assert "apt-get install -y --no-install-recommends nodejs npm" in build
+    assert build.index("mix deps.get") < build.index("npm ci --prefix assets") < build.index("mix assets.deploy")

@@ -22,13 +22,13 @@ def plan(ctx: Context) -> Plan:
     version = ctx.version("elixir")
     pm = ctx.pack.package_manager("mix")
     ctx.reasons.append("dependencies: mix.lock found" if src.exists("mix.lock") else "dependencies: no mix.lock")
-    frontend = _frontend(ctx, framework, src)
-    steps = _asset_steps(ctx, framework, mix, src)
+    frontend, node_steps, node_packages = _assets_packages(ctx, framework, src)
+    steps = [*node_steps, *_asset_steps(ctx, framework, mix, src)]
     build = " && ".join([*steps, pm.extra["build"]])
     env = {"LANG": "C.UTF-8", **(framework.env if framework else {})}
     recipe = Recipe(
         build_image=ctx.image("elixir", elixir=version), runtime_image=ctx.image("runtime"), workdir="/app",
-        build_env={"MIX_ENV": "prod"}, setup=[pm.extra["setup"]],
+        build_env={"MIX_ENV": "prod"}, packages=node_packages, setup=[pm.extra["setup"]],
         install_files=[f for f in ("mix.exs", "mix.lock", "config/config.exs", "config/prod.exs") if src.exists(f)],
         install=[pm.install], caches=[str(pm.cache), pm.extra["rebar_cache"]], build=[build],
         artifacts=[(f"/app/_build/prod/rel/{app}", "/app")], runtime_env=env,
@@ -53,12 +53,27 @@ def _asset_steps(ctx: Context, framework: Framework | None, mix: str, src: Sourc
     return []
 
 
-def _frontend(ctx: Context, framework: Framework | None, src: Source) -> FrontendStage | None:
+def _assets_packages(ctx: Context, framework: Framework | None,
+                     src: Source) -> tuple[FrontendStage | None, list[str], list[str]]:
+    """(Node.js stage, build steps, build-stage packages) for the npm packages of assets/package.json.
+
+    They install in a Node.js stage, unless they point into deps/ (`"phoenix": "file:../deps/phoenix"`),
+    which only the build stage has: then Node.js is installed there and npm runs before the assets build.
+    """
     spec = framework.data.get("frontend") if framework else None
     if not spec:
-        return None
-    return frontend_stage(ctx, scripts=[], outputs=spec.get("outputs") or [], into="build",
-                          directory=str(spec.get("directory") or "assets"), install_only=True)
+        return None, [], []
+    directory = str(spec.get("directory") or "assets")
+    pkg = src.json(f"{directory}/package.json")
+    declared = {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})}
+    if any(str(v).startswith("file:../deps/") for v in declared.values()):
+        lock = src.exists(f"{directory}/package-lock.json")
+        command = f"npm {'ci' if lock else 'install'} --prefix {directory}"
+        ctx.reasons.append(f"{directory}/package.json uses packages from deps/: {command} in the build stage")
+        return None, [command], [str(p) for p in spec.get("build_packages") or ("nodejs", "npm")]
+    stage = frontend_stage(ctx, scripts=[], outputs=spec.get("outputs") or [], into="build", directory=directory,
+                           install_only=True)
+    return stage, [], []
 
 
 def _app_name(ctx: Context, mix: str, src: Source) -> str:
