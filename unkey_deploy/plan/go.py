@@ -24,7 +24,6 @@ _REQUIRE = re.compile(r"^(?:require\s+)?\s*([A-Za-z0-9][\w.~/-]*\.[\w.~/-]+)\s+v
 _IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)", re.MULTILINE | re.DOTALL)
 _IMPORT_LINE = re.compile(r'^import\s+(?:[\w.]+\s+)?"([^"]+)"', re.MULTILINE)
 _REPLACE = re.compile(r"=>\s*(\.{1,2}/\S*)\s*$", re.MULTILINE)  # local targets in replace lines and blocks
-NONROOT = "65532"  # the nonroot user of distroless images
 
 
 def detect(src: Source, pack: Buildpack) -> str | None:
@@ -63,7 +62,7 @@ def plan(ctx: Context) -> Plan:
         caches=["/go/pkg/mod", "/root/.cache/go-build"], build=[build], build_workdir=workdir,
         artifacts=_artifacts(src, name), runtime_workdir="/app", runtime_env=_runtime_env(ctx),
         runtime_packages=cgo.runtime if cgo else [], create_user=cgo is not None,
-        user="app" if cgo else NONROOT, cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
+        user="app" if cgo else str(ctx.pack.data.get("image_user") or "65532"), cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
                     start_command=f"/app/{name}", context_dir=top.app, recipe=recipe)
@@ -268,7 +267,7 @@ def gopath_plan(ctx: Context, src: Source) -> Plan:
         caches=["/root/.cache/go-build"], build=[build], artifacts=_artifacts(src, name),
         runtime_workdir="/app", runtime_env=_runtime_env(ctx), runtime_packages=cgo.runtime if cgo else [],
         create_user=cgo is not None,
-        user="app" if cgo else NONROOT, cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
+        user="app" if cgo else str(ctx.pack.data.get("image_user") or "65532"), cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
                     start_command=f"/app/{name}", recipe=recipe)
