@@ -62,7 +62,8 @@ def plan(ctx: Context) -> Plan:
         caches=["/go/pkg/mod", "/root/.cache/go-build"], build=[build], build_workdir=workdir,
         artifacts=_artifacts(src, name), runtime_workdir="/app", runtime_env=_runtime_env(ctx),
         runtime_packages=cgo.runtime if cgo else [], create_user=cgo is not None,
-        user="app" if cgo else str(ctx.pack.data.get("image_user") or "65532"), cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
+        user="app" if cgo else _image_user(ctx), cmd=[f"/app/{name}"],
+        dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
                     start_command=f"/app/{name}", context_dir=top.app, recipe=recipe)
@@ -74,6 +75,10 @@ def _artifacts(src: Source, name: str) -> list[tuple[str, str]]:
     if re.search(rf"^web:\s*(?:\./)?bin/{re.escape(name)}\b", src.text("Procfile") or "", re.MULTILINE):
         found.append((f"/out/{name}", f"/app/bin/{name}"))
     return found
+
+
+def _image_user(ctx: Context) -> str:
+    return str(ctx.pack.data.get("image_user") or "65532")
 
 
 def _runtime_env(ctx: Context) -> dict[str, str]:
@@ -267,7 +272,8 @@ def gopath_plan(ctx: Context, src: Source) -> Plan:
         caches=["/root/.cache/go-build"], build=[build], artifacts=_artifacts(src, name),
         runtime_workdir="/app", runtime_env=_runtime_env(ctx), runtime_packages=cgo.runtime if cgo else [],
         create_user=cgo is not None,
-        user="app" if cgo else str(ctx.pack.data.get("image_user") or "65532"), cmd=[f"/app/{name}"], dockerignore=list(ctx.pack.dockerignore),
+        user="app" if cgo else _image_user(ctx), cmd=[f"/app/{name}"],
+        dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
                     start_command=f"/app/{name}", recipe=recipe)
