@@ -106,3 +106,19 @@ def test_a_project_that_runs_npm_while_publishing_gets_node_in_the_build_stage(t
     assert "apt-get install -y --no-install-recommends nodejs npm" in build
     assert build.index("nodejs npm") < build.index("dotnet publish")
     assert "nodejs" not in runtime
+
+
+@pytest.mark.parametrize(
+    ("name", "solution"),
+    [
+        ("Shop.sln", 'Project("{FAE04EC0}") = "Api", "src\\Services\\Ordering\\Api.csproj", "{1}"\nEndProject\n'),
+        ("Shop.slnx", '<Solution>\n  <Folder Name="/src/">\n    <Project Path="src/Services/Ordering/Api.csproj" />\n'
+                      "  </Folder>\n</Solution>\n"),
+    ],
+)
+def test_projects_deeper_than_two_levels_are_found_through_the_solution(tmp_path, name, solution):
+    write(tmp_path, {name: solution, "src/Services/Ordering/Api.csproj": csproj()})
+    plan = make_plan(tmp_path)
+    assert plan.install_command == "dotnet restore src/Services/Ordering/Api.csproj"
+    build = render(plan).dockerfile.split("\n\nFROM ")[0]
+    assert f"COPY {name} ./" in build and "COPY src/Services/Ordering/Api.csproj src/Services/Ordering/" in build
