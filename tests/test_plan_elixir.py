@@ -118,3 +118,13 @@ def test_assets_packages_from_deps_install_in_the_build_stage(tmp_path):
     build = render(plan).dockerfile.split("\n\nFROM ")[0]
     assert "apt-get install -y --no-install-recommends nodejs npm" in build
     assert build.index("mix deps.get") < build.index("npm ci --prefix assets") < build.index("mix assets.deploy")
+
+
+def test_phoenix_before_1_6_runs_the_npm_deploy_script_then_the_digest(tmp_path):
+    package = {"scripts": {"deploy": "webpack --mode production", "watch": "webpack --watch"},
+               "dependencies": {"phoenix": "file:../deps/phoenix"}, "devDependencies": {"webpack": "^4.41"}}
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.5.7"}'), "assets/package.json": package,
+                     "assets/package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    assert plan.build_command == ("npm ci --prefix assets && npm run deploy --prefix assets && mix phx.digest "
+                                  "&& mix release")

@@ -22,8 +22,8 @@ def plan(ctx: Context) -> Plan:
     version = ctx.version("elixir")
     pm = ctx.pack.package_manager("mix")
     ctx.reasons.append("dependencies: mix.lock found" if src.exists("mix.lock") else "dependencies: no mix.lock")
-    frontend, node_steps, node_packages = _assets_packages(ctx, framework, src)
-    steps = [*node_steps, *_asset_steps(ctx, framework, mix, src)]
+    frontend, node_steps, node_packages = _assets_packages(ctx, framework, mix, src)
+    steps = [*node_steps, *_asset_steps(ctx, framework, mix, src, bool(node_steps))]
     build = " && ".join([*steps, pm.extra["build"]])
     env = {"LANG": "C.UTF-8", **(framework.env if framework else {})}
     recipe = Recipe(
@@ -41,24 +41,31 @@ def plan(ctx: Context) -> Plan:
 
 
 
-def _asset_steps(ctx: Context, framework: Framework | None, mix: str, src: Source) -> list[str]:
-    """The assets alias of mix.exs when there is one; for Phoenix without it, the digest of priv/static."""
+def _has_alias(framework: Framework | None, mix: str) -> str | None:
     alias = str(framework.data.get("build_alias") or "assets.deploy") if framework else "assets.deploy"
-    if re.search(rf'"{re.escape(alias)}"\s*:', mix) or f"{alias}:" in mix:
+    return alias if re.search(rf'"{re.escape(alias)}"\s*:', mix) or f"{alias}:" in mix else None
+
+
+def _asset_steps(ctx: Context, framework: Framework | None, mix: str, src: Source, npm_built: bool) -> list[str]:
+    """The assets alias of mix.exs when there is one; for Phoenix without it, the digest of priv/static."""
+    alias = _has_alias(framework, mix)
+    if alias:
         ctx.reasons.append(f"build: the {alias} alias of mix.exs, then mix release")
         return [f"mix {alias}"]
-    if framework and framework.build and src.list_dir("priv/static"):
+    alias = str(framework.data.get("build_alias") or "assets.deploy") if framework else "assets.deploy"
+    if framework and framework.build and (npm_built or src.list_dir("priv/static")):
         ctx.reasons.append(f"build: {framework.build} (priv/static, no {alias} alias in mix.exs), then mix release")
         return [framework.build]
     return []
 
 
-def _assets_packages(ctx: Context, framework: Framework | None,
+def _assets_packages(ctx: Context, framework: Framework | None, mix: str,
                      src: Source) -> tuple[FrontendStage | None, list[str], list[str]]:
     """(Node.js stage, build steps, build-stage packages) for the npm packages of assets/package.json.
 
     They install in a Node.js stage, unless they point into deps/ (`"phoenix": "file:../deps/phoenix"`),
-    which only the build stage has: then Node.js is installed there and npm runs before the assets build.
+    which only the build stage has, or the assets build is an npm script (`deploy`, Phoenix before 1.6):
+    then Node.js is installed in the build stage and npm runs there before the digest.
     """
     spec = framework.data.get("frontend") if framework else None
     if not spec:
@@ -66,11 +73,15 @@ def _assets_packages(ctx: Context, framework: Framework | None,
     directory = str(spec.get("directory") or "assets")
     pkg = src.json(f"{directory}/package.json")
     declared = {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})}
-    if any(str(v).startswith("file:../deps/") for v in declared.values()):
+    scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
+    script = None if _has_alias(framework, mix) else next((n for n in spec.get("scripts") or () if n in scripts), None)
+    if script or any(str(v).startswith("file:../deps/") for v in declared.values()):
         lock = src.exists(f"{directory}/package-lock.json")
-        command = f"npm {'ci' if lock else 'install'} --prefix {directory}"
-        ctx.reasons.append(f"{directory}/package.json uses packages from deps/: {command} in the build stage")
-        return None, [command], [str(p) for p in spec.get("build_packages") or ("nodejs", "npm")]
+        commands = [f"npm {'ci' if lock else 'install'} --prefix {directory}"]
+        commands += [f"npm run {script} --prefix {directory}"] if script else []
+        why = f"the {script} script of {directory}/package.json" if script else "packages from deps/"
+        ctx.reasons.append(f"build: {' && '.join(commands)} in the build stage ({why})")
+        return None, commands, [str(p) for p in spec.get("build_packages") or ("nodejs", "npm")]
     stage = frontend_stage(ctx, scripts=[], outputs=spec.get("outputs") or [], into="build", directory=directory,
                            install_only=True)
     return stage, [], []
