@@ -48,3 +48,13 @@ def test_only_a_dev_task_and_no_entry_is_a_usage_error(tmp_path):
     write(tmp_path, {"deno.json": {"tasks": {"start": "deno run --watch app/dev.ts"}}})
     with pytest.raises(UsageError, match="not a dev server"):
         make_plan(tmp_path)
+
+
+@pytest.mark.parametrize(("lock", "pin", "expected"), [("5", None, "2.4.5"), ("4", None, "2.4.5"),
+                                                      ("5", "2.1.4", "2.1.4")])
+def test_the_lockfile_format_sets_the_oldest_deno(tmp_path, lock, pin, expected):
+    write(tmp_path, {"deno.json": {}, "deno.lock": {"version": lock}, "main.ts": "",
+                     **({".dvmrc": pin} if pin else {})})
+    plan = make_plan(tmp_path)
+    assert plan.versions == {"deno": expected}
+    assert plan.recipe.runtime_image == f"denoland/deno:{expected}"

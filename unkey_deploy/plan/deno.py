@@ -14,6 +14,7 @@ from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._versions import pick, read_source
 
 _PACKAGE = re.compile(r"^(?:jsr:|npm:)/?(@?[^@/]+(?:/[^@/]+)?)|^https://deno\.land/x/([^@/]+)")
 
@@ -21,7 +22,7 @@ _PACKAGE = re.compile(r"^(?:jsr:|npm:)/?(@?[^@/]+(?:/[^@/]+)?)|^https://deno\.la
 def plan(ctx: Context) -> Plan:
     src = ctx.src
     data = ctx.pack.data
-    version = ctx.version("deno")
+    version = deno_version(ctx, src)
     config = deno_config(src)
     tasks: dict = config["tasks"] if isinstance(config.get("tasks"), dict) else {}
     framework = ctx.framework(imports(config), "deno.json imports {hit}")
@@ -39,6 +40,19 @@ def plan(ctx: Context) -> Plan:
     )
     return ctx.plan(language="deno", package_manager="deno", framework=framework.id if framework else None,
                     build_command=" && ".join(build), start_command=start, recipe=recipe)
+
+
+def deno_version(ctx: Context, src: Source) -> str:
+    """A pinned Deno; else the default, or a newer one when deno.lock's format needs it."""
+    rule = ctx.pack.versions["deno"]
+    lock = str(src.json("deno.lock").get("version") or "")
+    minimum = {str(k): str(v) for k, v in (ctx.pack.data.get("lockfile_minimum") or {}).items()}.get(lock)
+    if not minimum or any(read_source(src, source) for source in rule.sources):
+        return ctx.version("deno")
+    version = pick(f">={minimum}", rule)
+    ctx.versions["deno"] = version
+    ctx.reasons.append(f"deno {version}: deno.lock version {lock} needs Deno {minimum} or later (pin it in .dvmrc)")
+    return version
 
 
 def _start(ctx: Context, tasks: dict, framework_start: str | None, entry: str | None) -> str:
