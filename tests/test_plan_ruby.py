@@ -173,3 +173,19 @@ def test_build_packages_stay_in_the_build_stage(tmp_path):
     assert "FROM ruby:3.3 AS build" in build  # the full image: compilers, libpq-dev, libyaml-dev
     assert runtime.startswith("ruby:3.3-slim\n") and "libpq5" in runtime
     assert not any(dev in runtime for dev in ("build-essential", "libpq-dev", "libyaml-dev"))
+
+
+def test_a_lockfile_made_on_a_mac_gets_the_linux_platform_before_the_install(tmp_path):
+    mac_lock = lock("rack").replace("PLATFORMS\n  ruby", "PLATFORMS\n  arm64-darwin-23")
+    write(tmp_path, {"Gemfile": 'gem "rack"\n', "Gemfile.lock": mac_lock, "config.ru": "run App\n"})
+    plan = make_plan(tmp_path)
+    assert plan.install_command == "bundle lock --add-platform x86_64-linux && bundle install"
+    assert "BUNDLE_DEPLOYMENT" not in plan.recipe.build_env  # frozen mode refuses to change the lock
+
+
+@pytest.mark.parametrize("platforms", ["ruby", "x86_64-linux", "arm64-darwin-23\n  x86_64-linux-gnu"])
+def test_a_lockfile_with_a_usable_platform_installs_frozen(tmp_path, platforms):
+    text = lock("rack").replace("PLATFORMS\n  ruby", f"PLATFORMS\n  {platforms}")
+    write(tmp_path, {"Gemfile": 'gem "rack"\n', "Gemfile.lock": text, "config.ru": "run App\n"})
+    plan = make_plan(tmp_path)
+    assert plan.install_command == "bundle install" and plan.recipe.build_env["BUNDLE_DEPLOYMENT"] == "1"

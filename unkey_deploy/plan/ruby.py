@@ -32,9 +32,12 @@ def plan(ctx: Context) -> Plan:
     framework = ctx.framework(gems, "the {hit} gem")
     version = ruby_version(ctx, src, framework)
     bundle_env = {"BUNDLE_PATH": BUNDLE_PATH, "BUNDLE_WITHOUT": "development:test"}
-    if locked:
+    add_platform = _missing_platform(ctx, src) if locked else None
+    if locked and not add_platform:
         bundle_env = {"BUNDLE_DEPLOYMENT": "1", **bundle_env}
     install = pm.install if src.exists("Gemfile") else None
+    if install and add_platform:
+        install = f"bundle lock --add-platform {add_platform} && {install}"
     frontend = _frontend(ctx, framework, src)
     build = _build(ctx, framework, gems, src, frontend)
     start = _start(ctx, framework, src)
@@ -50,6 +53,21 @@ def plan(ctx: Context) -> Plan:
     )
     return ctx.plan(language="ruby", package_manager="bundler", framework=framework.id if framework else None,
                     install_command=install, build_command=build, start_command=start, recipe=recipe)
+
+
+def _missing_platform(ctx: Context, src: Source) -> str | None:
+    """The image's platform, when Gemfile.lock lists neither it nor `ruby` (a lockfile made on a Mac):
+    the install then adds it to the lock first, outside Bundler's frozen deployment mode."""
+    section = re.search(r"^PLATFORMS\n((?:  \S.*\n?)+)", src.text("Gemfile.lock") or "", re.MULTILINE)
+    if not section:
+        return None
+    listed = {line.strip() for line in section.group(1).splitlines()}
+    image = [str(p) for p in ctx.pack.data.get("image_platforms") or ("x86_64-linux",)]
+    if listed & {"ruby", *image} or any(p.startswith(tuple(image)) for p in listed):
+        return None
+    ctx.reasons.append(f"Gemfile.lock lists only {', '.join(sorted(listed))}: {image[0]} is added to it before "
+                       "the install (commit `bundle lock --add-platform x86_64-linux` to keep it frozen)")
+    return image[0]
 
 
 def dependencies(src: Source) -> set[str]:
