@@ -72,4 +72,53 @@ def test_dockerfile_restores_before_the_source_and_ships_only_the_publish_output
     assert [build.index(step) for step in steps] == sorted(build.index(step) for step in steps)
     assert "--mount=type=cache,target=/root/.nuget/packages" in build
     assert runtime.startswith("mcr.microsoft.com/dotnet/aspnet:8.0\n")
-    assert "COPY --from=build --chown=10001:10001 /out /app" in runtime
+    assert "--from=build" in runtime and " /out /app" in runtime
+
+
+@pytest.mark.parametrize("target", ["net8.0", "net9.0"])
+def test_dotnet_8_and_later_run_as_the_images_app_user(tmp_path, target):
+    write(tmp_path, {"Hello.csproj": csproj(target)})
+    runtime = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[1]
+    assert "groupadd" not in runtime and "useradd" not in runtime  # the image has `app` (uid 1654) already
+    assert "\nUSER 1654\n" in runtime
+
+
+def test_dotnet_before_8_creates_a_non_root_user(tmp_path):
+    write(tmp_path, {"Hello.csproj": csproj("net6.0")})
+    plan = make_plan(tmp_path)
+    runtime = render(plan).dockerfile.split("\n\nFROM ")[1]
+    assert plan.recipe.create_user and "useradd" in runtime
+    assert "USER root" not in runtime and "\nUSER 0" not in runtime
+
+
+@pytest.mark.parametrize("name", ["NuGet.Config", "nuget.config", "NuGet.config", "NUGET.CONFIG"])
+def test_nuget_config_in_any_case_is_copied_before_the_restore(tmp_path, name):
+    write(tmp_path, {"Hello.csproj": csproj(), name: "<configuration/>"})
+    build = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[0]
+    assert build.index(f"COPY {name} Hello.csproj ./") < build.index("dotnet restore")
+
+
+def test_a_project_that_runs_npm_while_publishing_gets_node_in_the_build_stage(tmp_path):
+    # jasontaylordev/CleanArchitecture: src/Web/Web.csproj builds ClientApp with <Exec Command="npm install" />.
+    spa = '<SpaRoot>ClientApp\\</SpaRoot></PropertyGroup><Target Name="x"><Exec Command="npm install" /></Target>'
+    write(tmp_path, {"Web.csproj": csproj(extra=spa.replace("</PropertyGroup>", "", 0))})
+    build, runtime = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")
+    assert "apt-get install -y --no-install-recommends nodejs npm" in build
+    assert build.index("nodejs npm") < build.index("dotnet publish")
+    assert "nodejs" not in runtime
+
+
+@pytest.mark.parametrize(
+    ("name", "solution"),
+    [
+        ("Shop.sln", 'Project("{FAE04EC0}") = "Api", "src\\Services\\Ordering\\Api.csproj", "{1}"\nEndProject\n'),
+        ("Shop.slnx", '<Solution>\n  <Folder Name="/src/">\n    <Project Path="src/Services/Ordering/Api.csproj" />\n'
+                      "  </Folder>\n</Solution>\n"),
+    ],
+)
+def test_projects_deeper_than_two_levels_are_found_through_the_solution(tmp_path, name, solution):
+    write(tmp_path, {name: solution, "src/Services/Ordering/Api.csproj": csproj()})
+    plan = make_plan(tmp_path)
+    assert plan.install_command == "dotnet restore src/Services/Ordering/Api.csproj"
+    build = render(plan).dockerfile.split("\n\nFROM ")[0]
+    assert f"COPY {name} ./" in build and "COPY src/Services/Ordering/Api.csproj src/Services/Ordering/" in build

@@ -89,3 +89,42 @@ def test_dockerfile_runs_the_release_on_debian_without_elixir(tmp_path):
     assert runtime.startswith("debian:bookworm-slim\n")
     assert "openssl" in runtime and "mix" not in runtime.replace("# hadolint", "")
     assert "COPY --from=build --chown=10001:10001 /app/_build/prod/rel/shop /app" in runtime
+
+
+def test_phoenix_without_an_assets_alias_digests_priv_static(tmp_path):
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.6"}'), "priv/static/robots.txt": ""})
+    assert make_plan(tmp_path).build_command == "mix phx.digest && mix release"
+
+
+def test_phoenix_assets_npm_packages_install_in_a_node_stage(tmp_path):
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.7"}', aliases='"assets.deploy": ["esbuild default"]'),
+                     "assets/package.json": '{"dependencies": {"topbar": "^2.0"}}',
+                     "assets/package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    frontend, build, _ = render(plan).dockerfile.split("\n\nFROM ")
+    assert "COPY assets/package.json assets/package-lock.json assets/" in frontend
+    assert "cd assets && npm ci" in frontend
+    copy = build.index("COPY --from=frontend /app/assets/node_modules assets/node_modules")
+    assert copy < build.index("mix assets.deploy")
+
+
+def test_assets_packages_from_deps_install_in_the_build_stage(tmp_path):
+    package = {"dependencies": {"phoenix": "file:../deps/phoenix", "phoenix_html": "file:../deps/phoenix_html",
+                                "topbar": "^2.0"}}
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.7"}', aliases='"assets.deploy": ["esbuild default"]'),
+                     "assets/package.json": package, "assets/package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    assert plan.recipe.frontend is None  # deps/ exists only after mix deps.get in the build stage
+    build = render(plan).dockerfile.split("\n\nFROM ")[0]
+    assert "apt-get install -y --no-install-recommends nodejs npm" in build
+    assert build.index("mix deps.get") < build.index("npm ci --prefix assets") < build.index("mix assets.deploy")
+
+
+def test_phoenix_before_1_6_runs_the_npm_deploy_script_then_the_digest(tmp_path):
+    package = {"scripts": {"deploy": "webpack --mode production", "watch": "webpack --watch"},
+               "dependencies": {"phoenix": "file:../deps/phoenix"}, "devDependencies": {"webpack": "^4.41"}}
+    write(tmp_path, {"mix.exs": mix(deps='{:phoenix, "~> 1.5.7"}'), "assets/package.json": package,
+                     "assets/package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    assert plan.build_command == ("npm ci --prefix assets && npm run deploy --prefix assets && mix phx.digest "
+                                  "&& mix release")

@@ -71,7 +71,7 @@ def test_php_wins_over_package_json(tmp_path):
     write(tmp_path, {"composer.json": {}, "index.php": "", "package.json": {"scripts": {"build": "vite build"}}})
     plan = make_plan(tmp_path)
     assert plan.language == "php"
-    assert any("build script that is not run" in r for r in plan.reasons)
+    assert plan.recipe.frontend is not None and plan.recipe.frontend.build == ["npm run build"]
 
 
 def test_dockerfile_installs_vendor_in_composer_image(tmp_path):
@@ -84,3 +84,36 @@ def test_dockerfile_installs_vendor_in_composer_image(tmp_path):
     assert runtime.startswith("php:8.3-cli\n")
     assert "composer" not in runtime.lower()
     assert "COPY --from=build --chown=10001:10001 /app /app" in runtime
+
+
+LARAVEL = {"composer.json": {"require": {"php": "^8.2", "laravel/framework": "^11.0"}}, "composer.lock": "{}",
+           "artisan": "", "public/index.php": ""}
+
+
+def test_laravel_vite_front_end_builds_in_a_node_stage_and_ships_public_build(tmp_path):
+    package = {"scripts": {"dev": "vite", "build": "vite build"},
+               "devDependencies": {"laravel-vite-plugin": "^1.0", "vite": "^5.0"}}
+    write(tmp_path, {**LARAVEL, "package.json": package, "package-lock.json": "{}"})
+    plan = make_plan(tmp_path)
+    frontend, build, runtime = render(plan).dockerfile.split("\n\nFROM ")
+    assert "FROM node:22-slim AS frontend" in frontend
+    assert frontend.index("COPY package.json package-lock.json ./") < frontend.index("npm ci")
+    assert frontend.index("npm ci") < frontend.index("COPY . .") < frontend.index("npm run build")
+    assert "vite build" not in build and "npm" not in build
+    assert "COPY --from=frontend --chown=10001:10001 /app/public/build /app/public/build" in runtime
+    assert "composer install --no-dev" in build and "dump-autoload --optimize --no-dev" in build
+
+
+def test_laravel_mix_ships_all_of_public(tmp_path):
+    package = {"scripts": {"development": "mix", "production": "mix --production"},
+               "devDependencies": {"laravel-mix": "^6.0"}}
+    write(tmp_path, {**LARAVEL, "package.json": package, "yarn.lock": ""})
+    runtime = render(make_plan(tmp_path)).dockerfile.split("\n\nFROM ")[-1]
+    assert "COPY --from=frontend --chown=10001:10001 /app/public /app/public" in runtime
+    assert "yarn run production" in render(make_plan(tmp_path)).dockerfile
+
+
+def test_package_json_without_a_build_script_builds_no_front_end(tmp_path):
+    write(tmp_path, {**LARAVEL, "package.json": {"devDependencies": {"axios": "^1"}}})
+    plan = make_plan(tmp_path)
+    assert plan.recipe.frontend is None and "frontend" not in render(plan).dockerfile

@@ -47,6 +47,8 @@ class Framework:
     server_dependencies: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     spa: bool = False  # its static build is a single-page app: unknown paths answer index.html
+    build: str | None = None  # build command the framework needs (asset compilation, ...)
+    data: dict[str, Any] = field(default_factory=dict)  # any other key, read by the provider
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def _parse(data: dict[str, Any]) -> Buildpack:
     )
 
 
+
 def _package_manager(data: dict[str, Any]) -> PackageManager:
     known = {"name", "lockfiles", "install", "install_without_lockfile", "cache"}
     return PackageManager(
@@ -152,4 +155,10 @@ def _framework(data: dict[str, Any]) -> Framework:
         server_dependencies=tuple(data.get("server_dependencies", ())),
         env={str(k): str(v) for k, v in (data.get("env") or {}).items()},
         spa=bool(data.get("spa", False)),
+        build=data.get("build"),
+        data={k: v for k, v in data.items() if k not in _FRAMEWORK_KEYS},
     )
+
+
+_FRAMEWORK_KEYS = frozenset({"id", "dependencies", "start", "output", "static_output", "server_dependencies", "env",
+                             "spa", "build"})

@@ -11,6 +11,25 @@ CONTEXT = "."  # as an artifact's source: the build context itself, not the buil
 
 
 @dataclass
+class FrontendStage:
+    """A Node.js stage that builds the front end of an app in another language (Rails, Laravel, Phoenix).
+
+    It copies the install files, installs, copies the whole source and runs `build`, all in /app. Then
+    `outputs` (paths relative to the app) are copied into the build stage before its build step
+    (`into="build"`), or into the runtime image (`into="runtime"`).
+    """
+
+    image: str
+    install: list[str]
+    install_files: list[str] = field(default_factory=list)  # empty: the whole source before the install
+    setup: list[str] = field(default_factory=list)
+    build: list[str] = field(default_factory=list)
+    caches: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    into: str = "build"
+
+
+@dataclass
 class Recipe:
     """What `dockerfile.render` turns into a Dockerfile.
 
@@ -53,6 +72,7 @@ class Recipe:
     # runtime stage creates it owned by the user and sets HOME. A created user always gets /home/<name>.
     home: str | None = None
     dockerignore: list[str] = field(default_factory=list)
+    frontend: FrontendStage | None = None  # a Node.js stage for front-end assets, rendered before `build`
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Deno: a start task or an entry file, with dependencies cached into the image."""
+"""Deno: dependencies cached into the image, a `build` task run at build time, and a production start.
+
+A start task that runs a dev server or a watcher (`--watch`, Fresh's dev.ts) is never the CMD: the
+framework's production entry (Fresh: `deno run -A main.ts`) or the entry file starts the app instead.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +14,81 @@ from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._versions import pick, read_source
 
-PERMISSIONS = "--allow-net --allow-env --allow-read"
-DENO_UID = "1993"  # the deno user of the official images
+_PACKAGE = re.compile(r"^(?:jsr:|npm:)/?(@?[^@/]+(?:/[^@/]+)?)|^https://deno\.land/x/([^@/]+)")
 
 
 def plan(ctx: Context) -> Plan:
     src = ctx.src
-    version = ctx.version("deno")
+    data = ctx.pack.data
+    version = deno_version(ctx, src)
     config = deno_config(src)
     tasks: dict = config["tasks"] if isinstance(config.get("tasks"), dict) else {}
+    framework = ctx.framework(imports(config), "deno.json imports {hit}")
     entry = src.first(ctx.pack.entry_files)
-    if "start" in tasks:
-        start = "deno task start"
-        ctx.reasons.append("start: the start task of deno.json")
-    elif entry:
-        start = f"deno run {PERMISSIONS} {entry}"
-        ctx.reasons.append(f"start: {entry} found (grant more permissions with a start task in deno.json)")
-    else:
-        raise UsageError("could not find how to start this Deno app: add a start task to deno.json or a main.ts")
-    build = f"deno cache {entry}" if entry else "deno install"
-    ctx.reasons.append(f"build: {build} caches the dependencies into the image")
+    start = _start(ctx, tasks, framework.start if framework else None, entry)
+    build = [f"deno cache {entry}" if entry else "deno install"]
+    ctx.reasons.append(f"build: {build[0]} caches the dependencies into the image")
+    task = str(data.get("build_task") or "build")
+    if task in tasks:
+        build.append(f"deno task {task}")
+        ctx.reasons.append(f"build: deno task {task} (the {task} task of deno.json)")
     recipe = Recipe(
-        runtime_image=ctx.image("deno", deno=version), build=[build], runtime_env={"DENO_NO_UPDATE_CHECK": "1"},
-        user=DENO_UID, cmd=exec_form(start), dockerignore=list(ctx.pack.dockerignore),
+        runtime_image=ctx.image("deno", deno=version), build=build, runtime_env={"DENO_NO_UPDATE_CHECK": "1"},
+        user=str(data.get("image_user") or "1993"), cmd=exec_form(start), dockerignore=list(ctx.pack.dockerignore),
     )
-    return ctx.plan(language="deno", package_manager="deno", build_command=build, start_command=start, recipe=recipe)
+    return ctx.plan(language="deno", package_manager="deno", framework=framework.id if framework else None,
+                    build_command=" && ".join(build), start_command=start, recipe=recipe)
+
+
+def deno_version(ctx: Context, src: Source) -> str:
+    """A pinned Deno; else the default, or a newer one when deno.lock's format needs it."""
+    rule = ctx.pack.versions["deno"]
+    lock = str(src.json("deno.lock").get("version") or "")
+    minimum = {str(k): str(v) for k, v in (ctx.pack.data.get("lockfile_minimum") or {}).items()}.get(lock)
+    if not minimum or any(read_source(src, source) for source in rule.sources):
+        return ctx.version("deno")
+    version = pick(f">={minimum}", rule)
+    ctx.versions["deno"] = version
+    ctx.reasons.append(f"deno {version}: deno.lock version {lock} needs Deno {minimum} or later (pin it in .dvmrc)")
+    return version
+
+
+def _start(ctx: Context, tasks: dict, framework_start: str | None, entry: str | None) -> str:
+    task = tasks.get("start")
+    markers = [str(m) for m in ctx.pack.data.get("dev_markers") or ()]
+    dev = next((m for m in markers if isinstance(task, str) and m in task), None)
+    if isinstance(task, str) and not dev:
+        served = re.match(r"^deno serve\b(?!.*--port)(.*)$", task.strip())
+        if served:  # `deno serve` listens on 8000 unless told otherwise
+            ctx.reasons.append("start: the start task of deno.json (deno serve), on $PORT")
+            return f"deno serve --port=$PORT{served.group(1)}"
+        ctx.reasons.append("start: the start task of deno.json")
+        return "deno task start"
+    skipped = f"; the start task runs a dev server ({dev}), not used" if dev else ""
+    if framework_start and entry:
+        ctx.reasons.append(f"start: {entry}, the framework's production server{skipped}")
+        return framework_start.format(entry=entry)
+    if entry:
+        permissions = ctx.pack.data.get("permissions") or "--allow-net --allow-env --allow-read"
+        ctx.reasons.append(f"start: {entry} found (grant more permissions with a start task in deno.json){skipped}")
+        return f"deno run {permissions} {entry}"
+    raise UsageError(
+        "could not find how to start this Deno app: add a start task (not a dev server) to deno.json or a main.ts"
+    )
+
+
+def imports(config: dict) -> set[str]:
+    """Import-map keys and the package names they map to (`jsr:@fresh/core@^2` → `@fresh/core`)."""
+    found: set[str] = set()
+    mapping = config.get("imports") if isinstance(config.get("imports"), dict) else {}
+    for key, target in mapping.items():
+        found.add(str(key))
+        match = _PACKAGE.match(str(target))
+        if match:
+            found.add(match.group(1) or match.group(2))
+    return found
 
 
 def deno_config(src: Source) -> dict:

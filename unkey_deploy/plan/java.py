@@ -10,8 +10,6 @@ from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
 
-# Without it the JVM sizes its heap to a quarter of the container's memory.
-RUNTIME_ENV = {"JAVA_TOOL_OPTIONS": "-XX:MaxRAMPercentage=75"}
 JAR = "/app/app.jar"
 _MODULE = re.compile(r"<module>\s*([^<\s]+)\s*</module>")
 _ROOT_PROJECT = re.compile(r"""rootProject\.name\s*=\s*["']([^"']+)["']""")
@@ -36,7 +34,8 @@ def plan(ctx: Context) -> Plan:
         build_env={"GRADLE_USER_HOME": str(pm.cache)} if pm.name == "gradle" else {},
         install_files=_install_files(src, pm), install=[install], caches=[str(pm.cache)],
         build=[f"{build} && mkdir -p /out && cp {pm.extra['jar']} /out/app.jar" if artifacts[0][1] == JAR else build],
-        artifacts=artifacts, runtime_env=dict(RUNTIME_ENV), create_user=True, user="app", cmd=exec_form(start),
+        artifacts=artifacts, runtime_env=dict(ctx.pack.data.get("runtime_env") or {}), create_user=True, user="app",
+        cmd=exec_form(start),
         dockerignore=list(ctx.pack.dockerignore),
     )
     return ctx.plan(language="java", package_manager=pm.name, framework=framework.id if framework else None,

@@ -12,13 +12,6 @@ from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan._versions import pick, read_source
 
-# Crates in Cargo.lock whose binaries need Debian packages the slim runtime image lacks.
-RUNTIME_PACKAGES: dict[str, list[str]] = {
-    "openssl-sys": ["ca-certificates", "libssl3"],
-    "rustls-native-certs": ["ca-certificates"],
-    "openssl-probe": ["ca-certificates"],
-}
-
 
 def plan(ctx: Context) -> Plan:
     src = ctx.src
@@ -179,7 +172,8 @@ def _stubbed(fetch: str, packages: list[str]) -> str:
 def _runtime_packages(ctx: Context, top: Source) -> list[str]:
     lock = top.text("Cargo.lock") or ""
     packages: list[str] = []
-    for crate, needs in RUNTIME_PACKAGES.items():
+    table: dict[str, list[str]] = ctx.pack.data.get("runtime_packages") or {}
+    for crate, needs in table.items():
         if f'name = "{crate}"' in lock:
             ctx.reasons.append(f"runtime packages {', '.join(needs)}: {crate} is in Cargo.lock")
             packages += needs
