@@ -99,32 +99,26 @@ start_registry() {
 }
 
 # Stand-in base images, part 1: Debian root filesystems. Each flavour is NAME:SUITE with its Debian packages
-# (debootstrap --include), packages apt installs afterwards inside the root filesystem (for dependency graphs
-# beyond debootstrap's resolver, or packages whose scripts start a service) and its image config.
-# Imported as unkey-standin/NAME:SUITE.
-FLAVOURS=(python:bookworm python:trixie go:bookworm debian:bookworm nginx-debian:bookworm)
+# (debootstrap --include) and image config, imported as unkey-standin/NAME:SUITE.
+FLAVOURS=(debian:bookworm python:bookworm go:bookworm python:trixie)
 # Without these the Docker tests skip; without the others only the tests that need them do.
 CORE_FLAVOURS=" python:bookworm go:bookworm debian:bookworm "
 declare -A PACKAGES=(
     [python]="python3,python3-venv,python3-pip,python-is-python3,ca-certificates"
     [go]="golang-go,ca-certificates,git"
     [debian]="ca-certificates,busybox"
-    [nginx-debian]="ca-certificates,gettext-base"
 )
-declare -A APT_PACKAGES=([nginx-debian]="nginx-core")
 declare -A CHANGES=(
     [python]="ENV PIP_CERT=$CA_BUNDLE|ENV PYTHONUNBUFFERED=1|CMD [\"python3\"]"
     [go]="ENV GOFLAGS=-mod=mod|ENV GOTOOLCHAIN=local|ENV CGO_ENABLED=0|CMD [\"go\", \"version\"]"
     [debian]="CMD [\"sh\"]"
-    [nginx-debian]="CMD [\"sh\"]"
 )
 COMMON_CHANGES="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|ENV LANG=C.UTF-8|ENV SSL_CERT_FILE=$CA_BUNDLE"
 
 # The tarball name changes with the package list and the host CA bundle, so either change rebuilds.
 rootfs_tarball() {
     local name=${1%%:*} suite=${1#*:} key
-    local packages="${PACKAGES[$name]}${APT_PACKAGES[$name]:+ + ${APT_PACKAGES[$name]}}"
-    key=$(printf '%s\n%s\n' "$packages" "$(sha256sum "$CA_BUNDLE" 2>/dev/null)" | sha256sum | cut -c1-12)
+    key=$(printf '%s\n%s\n' "${PACKAGES[$name]}" "$(sha256sum "$CA_BUNDLE" 2>/dev/null)" | sha256sum | cut -c1-12)
     echo "$CACHE_DIR/$name-$suite-$key.tar"
 }
 
@@ -137,18 +131,6 @@ build_rootfs() {
         log "debootstrap $1 failed (see $log)"
         as_root rm -rf "$root"
         return 1
-    fi
-    if [ -n "${APT_PACKAGES[$name]:-}" ]; then
-        # Package scripts must not start services on the host's network.
-        printf '#!/bin/sh\nexit 101\n' | as_root tee "$root/usr/sbin/policy-rc.d" >/dev/null
-        as_root chmod 755 "$root/usr/sbin/policy-rc.d"
-        if ! as_root chroot "$root" env DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -q --no-install-recommends ${APT_PACKAGES[$name]} </dev/null >>"$log" 2>&1; then
-            log "apt-get install in the $1 root filesystem failed (see $log)"
-            as_root rm -rf "$root"
-            return 1
-        fi
-        as_root rm -f "$root/usr/sbin/policy-rc.d"
     fi
     # The host trusts the proxy's certificate authority; builds inside the image need it too.
     [ -f "$CA_BUNDLE" ] && as_root cp "$CA_BUNDLE" "$root/etc/ssl/certs/ca-certificates.crt"
@@ -435,20 +417,21 @@ find "$template_dir" -follow -type f -name "*$suffix" -print | while read -r tem
 done
 SCRIPT
     chmod 755 "$dir/docker-entrypoint.sh" "$dir/docker-entrypoint.d/20-envsubst-on-templates.sh"
-    local setup="groupadd --system --gid 101 nginx \\
-    && useradd --system --gid nginx --uid 101 --no-create-home --home /nonexistent --shell /bin/false nginx \\
-    && rm -rf /etc/nginx/sites-enabled /etc/nginx/sites-available /var/www \\
-    && mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx \\
-    && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log \\
-    && chown -R nginx:nginx /var/cache/nginx /var/lib/nginx"
-    local user=""
+    local setup="chown -R nginx:nginx /var/cache/nginx /var/lib/nginx" user=""
     if [ "$unprivileged" = 1 ]; then
-        setup="$setup \\
-    && chown -R 101:0 /etc/nginx /var/cache/nginx /var/lib/nginx && chmod -R g+w /etc/nginx /var/cache/nginx"
+        setup="chown -R 101:0 /etc/nginx /var/cache/nginx /var/lib/nginx && chmod -R g+w /etc/nginx /var/cache/nginx"
         user="USER 101"
     fi
+    # The first step is the same for both variants, so the second build reuses it.
     cat >"$dir/Dockerfile" <<DOCKERFILE
-FROM unkey-standin/nginx-debian:bookworm
+FROM unkey-standin/debian:bookworm
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\
+        nginx-core gettext-base \\
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/sites-available /var/www \\
+    && groupadd --system --gid 101 nginx \\
+    && useradd --system --gid nginx --uid 101 --no-create-home --home /nonexistent --shell /bin/false nginx \\
+    && mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx \\
+    && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
 COPY etc/nginx/ /etc/nginx/
 COPY usr/share/nginx/html/ /usr/share/nginx/html/
 COPY docker-entrypoint.sh /
@@ -565,8 +548,8 @@ build_deno_images() {
 }
 
 build_nginx_images() {
-    build_image unkey-standin/nginx:bookworm unkey-standin/nginx-debian:bookworm write_nginx_context 0 || return 1
-    build_image unkey-standin/nginx-unprivileged:bookworm unkey-standin/nginx-debian:bookworm write_nginx_context 1 || return 1
+    build_image unkey-standin/nginx:bookworm unkey-standin/debian:bookworm write_nginx_context 0 || return 1
+    build_image unkey-standin/nginx-unprivileged:bookworm unkey-standin/debian:bookworm write_nginx_context 1 || return 1
     # Any tag: nginx's configuration is the same across the versions apps pin.
     echo "nginx=unkey-standin/nginx:bookworm" >>"$MAP_FILE"
     echo "nginxinc/nginx-unprivileged=unkey-standin/nginx-unprivileged:bookworm" >>"$MAP_FILE"
@@ -586,41 +569,40 @@ map_python_images() {
 
 build_standins() {
     if ! command -v debootstrap >/dev/null; then log "debootstrap is not installed"; return 1; fi
-    local flavour pids=() failed=0 fetch_pid
+    local flavour tarball fetch_pid derived_pids=() failed=0
+    declare -A rootfs_pids=()
     fetch_npm_packages &
     fetch_pid=$!
     for flavour in "${FLAVOURS[@]}"; do
-        local tarball
         tarball=$(rootfs_tarball "$flavour")
         if [ ! -f "$tarball" ]; then
             log "building the $flavour stand-in root filesystem"
             rm -f "$CACHE_DIR/${flavour%%:*}-${flavour#*:}"-*.tar
             build_rootfs "$flavour" "$tarball" &
-            pids+=($!)
+            rootfs_pids[$flavour]=$!
         fi
     done
-    for pid in "${pids[@]}"; do wait "$pid"; done
-    for flavour in "${FLAVOURS[@]}"; do
-        local tarball ok=1
-        tarball=$(rootfs_tarball "$flavour")
-        [ -f "$tarball" ] && import_image "$flavour" "$tarball" && ok=0
-        [ "$ok" = 0 ] || case "$CORE_FLAVOURS" in *" $flavour "*) failed=1 ;; *) extras_failed=1 ;; esac
-    done
-    wait "$fetch_pid" || extras_failed=1
     MAP_FILE="$STATE_DIR/base-images.map"
     : >"$MAP_FILE"
-    if "$DOCKER" image inspect unkey-standin/debian:bookworm >/dev/null 2>&1; then
-        # Two builds at a time: each is mostly copying files.
-        { build_node_images; echo $? >"$STATE_DIR/node.status"; } &
-        local node_pid=$!
-        build_bun_images || extras_failed=1
-        build_deno_images || extras_failed=1
-        wait "$node_pid"
-        [ "$(cat "$STATE_DIR/node.status")" = 0 ] || extras_failed=1
-    fi
-    if "$DOCKER" image inspect unkey-standin/nginx-debian:bookworm >/dev/null 2>&1; then
-        build_nginx_images || extras_failed=1
-    fi
+    # FLAVOURS starts with debian, the base of the images built from npm releases: those builds start as
+    # soon as it is there, while the other root filesystems are still being built.
+    for flavour in "${FLAVOURS[@]}"; do
+        [ -z "${rootfs_pids[$flavour]:-}" ] || wait "${rootfs_pids[$flavour]}"
+        tarball=$(rootfs_tarball "$flavour")
+        if ! { [ -f "$tarball" ] && import_image "$flavour" "$tarball"; }; then
+            case "$CORE_FLAVOURS" in *" $flavour "*) failed=1 ;; *) extras_failed=1 ;; esac
+            continue
+        fi
+        if [ "$flavour" = debian:bookworm ]; then
+            wait "$fetch_pid" || extras_failed=1
+            # Two at a time: the builds are mostly copying files.
+            (build_node_images) &
+            derived_pids+=($!)
+            (f=0; build_bun_images || f=1; build_deno_images || f=1; build_nginx_images || f=1; exit $f) &
+            derived_pids+=($!)
+        fi
+    done
+    for pid in "${derived_pids[@]}"; do wait "$pid" || extras_failed=1; done
     map_python_images
     # Replaced stand-ins, unless a container still uses them.
     if [ -s "$STATE_DIR/replaced-images" ]; then
