@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Start what the Docker tests need: dockerd, two local registries (plain and htpasswd-protected) and
-# stand-in base images built offline from Debian packages. Idempotent: a second run reuses what runs.
+# stand-in base images. Idempotent: a second run reuses what runs and what was built.
 #
-# Stand-ins: Debian root filesystems (debootstrap) for python, golang, debian, busybox and nginx; official
-# Node.js, Bun and Deno release builds from the npm registry laid over the debian one. Everything downloaded
-# is cached in $UNKEY_CI_CACHE (default /var/cache/unkey-deploy-ci); delete it to pick up new releases.
+# Stand-ins: Debian root filesystems (debootstrap) for python (bookworm's 3.11, trixie's 3.13), golang and
+# debian/busybox; nginx from Debian's package on the debian one; the official Node.js, Bun and Deno release
+# builds published on npm, laid over the debian one. Downloads are cached in $UNKEY_CI_CACHE (default
+# /var/cache/unkey-deploy-ci); delete it to pick up new releases.
 #
 # Writes $UNKEY_CI_DIR/services.env (default /tmp/unkey-ci/services.env) for the tests:
 #   UNKEY_TEST_REGISTRY, UNKEY_TEST_AUTH_REGISTRY, UNKEY_TEST_AUTH_USERNAME, UNKEY_TEST_AUTH_PASSWORD,
@@ -156,8 +157,8 @@ import_image() {
 
 # Part 2: official release builds that npm publishes (Node.js, Bun, Deno), laid over the debian stand-in and
 # set up like the official images (paths, users, entrypoints). A spec is what `npm pack` resolves; the newest
-# release of each spec is fetched once into the cache. Node majors come with the npm major and the newest
-# corepack their official images ship (corepack's engines decide), and yarn 1 as in the official images.
+# release of each spec is fetched once into the cache. Node majors come with the npm major their official
+# images ship, the newest corepack whose engines accept them, and yarn 1 as in the official images.
 NODE_RELEASES=("16 npm@8 corepack@0.20" "18 npm@10 corepack@0.33" "20 npm@10 corepack@0.34"
                "22 npm@10 corepack@0.34" "24 npm@11 corepack@0.34")
 NODE_DEFAULT=22
