@@ -144,7 +144,10 @@ def test_create_react_app_is_a_static_build(tmp_path):
            "dependencies": {"react": "18", "react-scripts": "5"}}
     plan = plan_of(tmp_path, {"package.json": pkg})
     assert plan.framework == "create-react-app"
-    assert plan.recipe.artifacts == [("/app/build", "/srv")]
+    from unkey_deploy.plan.static import ROOT
+
+    assert plan.recipe.artifacts == [("/app/build", ROOT)]
+    assert plan.start_command != "react-scripts start"
 
 
 def test_a_start_file_that_nothing_builds_is_a_warning(tmp_path):
