@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import shlex
 
-STATIC_SERVER = 'busybox httpd -f -p "$PORT" -h /srv'
-# busybox httpd installs no SIGTERM handler, and PID 1 ignores signals it does not handle: a shell
-# that traps TERM is PID 1 instead, so `docker stop` ends the container at once.
-STATIC_SERVER_CMD = ["sh", "-c", f"trap 'exit 0' TERM INT; {STATIC_SERVER} & wait"]
-
 _SHELL_SYNTAX = ("&&", "||", ";", "|", ">", "<", "`", "$(", "*", "?")
 
 
