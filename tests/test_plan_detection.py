@@ -157,7 +157,7 @@ def test_lone_procfile_runs_in_debian(tmp_path):
         ({"requirements.txt": "flask\ngunicorn\n", "app.py": "server = Flask(__name__)\n"},
          "flask", "gunicorn app:server --bind 0.0.0.0:$PORT"),
         ({"requirements.txt": "Flask\n", "app.py": "app = Flask(__name__)\n"},
-         "flask", "flask --app app:app run --host 0.0.0.0 --port $PORT"),
+         "flask", "gunicorn app:app --bind 0.0.0.0:$PORT"),
     ],
 )
 def test_python_framework_start(tmp_path, files, framework, start):

@@ -1,4 +1,8 @@
-"""Python: pip, uv, poetry, pdm and pipenv; Django, FastAPI and Flask entry points."""
+"""Python: pip, uv, poetry, pdm and pipenv; the framework's app served by a production server.
+
+The data (frameworks, servers, app files, native packages, port patterns) is in buildpacks/python.yaml;
+the Django specifics are in `_python_django`, the start command's choices in `_python_start`.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,28 @@ import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
+from unkey_deploy.plan import _python_django as django
+from unkey_deploy.plan import _python_start as start_rules
 from unkey_deploy.plan._buildpacks import Framework, PackageManager
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
+from unkey_deploy.plan._python_deps import declared, installed, normalize
 from unkey_deploy.plan._source import Source
+from unkey_deploy.plan.procfile import unit_data, web_command
 
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _INCLUDE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
 _LOCAL = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:\.|/|file:)")
 _MANIFESTS = ("pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
+
+
+def unit() -> dict[str, Any]:
+    """python.yaml as written: the tables beyond the common buildpack format (servers, ports, ...)."""
+    return unit_data("python")
 
 
 def plan(ctx: Context) -> Plan:
@@ -30,21 +43,28 @@ def plan(ctx: Context) -> Plan:
     if workspace:
         ctx.reasons.append(f"uv workspace member {member}: the build context is the workspace root")
     pm, lockfile = package_manager(ctx, top)
-    deps = dependencies(src)
+    specs = declared(src)
+    deps = set(specs)
     framework = ctx.framework(deps, "{hit} is a dependency")
     version = ctx.version("python", src)
     image = ctx.image("python", python=version)
     workdir = "/app" if member == "." else f"/app/{member}"
+    have = installed(top if workspace else src, specs, unit().get("extras_provide") or {})
 
     steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
+    scripts = _project_scripts(src) if steps.project or (steps.dependencies and not steps.files) else set()
+    start = _start(ctx, framework, have, src, scripts)
     install = steps.dependencies
+    if start.server and start.server.added:
+        added = pm.extra["add"].format(packages=start.server.added)
+        install = f"{install} && {added}" if install else added
     setup = [f"python -m venv {VENV}"] if install else []
     tool = pm.extra.get("tool")
-    if install and tool:
+    if steps.dependencies and tool:
         setup.append(f"python -m venv {TOOLS} && {TOOLS}/bin/pip install --no-cache-dir {tool}")
-    build = _build_command(ctx, framework, src)
-    after_source = [cmd for cmd in (steps.project, build) if cmd]
-    start = _start(ctx, framework, deps, src)
+    build = _build_commands(ctx, framework, src, have)
+    after_source = [cmd for cmd in (steps.project, *build) if cmd]
+    build_packages, runtime_packages = _native_packages(ctx, have)
 
     env = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     if install:
@@ -57,16 +77,22 @@ def plan(ctx: Context) -> Plan:
     staged = bool(install or after_source)
     recipe = Recipe(
         build_image=image if staged else None, runtime_image=image, workdir="/app", setup=setup,
+        packages=build_packages if staged else [],
         build_env=build_env if staged else {}, install_files=steps.files,
         install=[install] if install else [], caches=[pm.cache] if pm.cache and install else [],
         build=after_source, build_workdir=workdir,
         artifacts=[(VENV, VENV), ("/app" if after_source else CONTEXT, "/app")] if install else [("/app", "/app")],
-        runtime_workdir=workdir, runtime_env=env, create_user=True, user="app", cmd=exec_form(start),
+        runtime_workdir=workdir, runtime_env=env, runtime_packages=runtime_packages,
+        create_user=True, user="app", cmd=exec_form(start.command),
         dockerignore=list(ctx.pack.dockerignore),
     )
-    return ctx.plan(language="python", package_manager=pm.name, framework=framework.id if framework else None,
-                    install_command=install, build_command=build, start_command=start,
-                    context_dir=top.app, recipe=recipe)
+    result = ctx.plan(language="python", package_manager=pm.name, framework=framework.id if framework else None,
+                      install_command=install, build_command=" && ".join(build) or None,
+                      start_command=start.command, context_dir=top.app, recipe=recipe)
+    if start.warning:
+        result.warnings.append(start.warning)
+    _check_start(ctx, result, src, have, scripts)
+    return result
 
 
 @dataclass(frozen=True)
@@ -130,27 +156,6 @@ def package_manager(ctx: Context, src: Source) -> tuple[PackageManager, str | No
     return ctx.pack.package_manager("pip"), None
 
 
-def dependencies(src: Source) -> set[str]:
-    """Normalized names of the declared dependencies (requirements.txt, pyproject.toml, Pipfile)."""
-    names: list[str] = []
-    for line in (src.text("requirements.txt") or "").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            names.append(line)
-    pyproject = src.toml("pyproject.toml")
-    names += [str(d) for d in pyproject.get("project", {}).get("dependencies", []) or []]
-    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
-    names += [str(k) for k in poetry if k != "python"]
-    names += [str(k) for k in src.toml("Pipfile").get("packages", {}) or {}]
-    found = set()
-    for name in names:
-        match = _NAME.match(name)
-        if match:
-            found.add(match.group(1).lower().replace("_", "-"))
-    return found
-
-
-
 def find_uv_workspace(src: Source) -> Path | None:
     directory = src.app.parent
     while directory.is_relative_to(src.root):
@@ -208,67 +213,61 @@ def _uv_workspace_files(top: Source) -> list[str]:
     return files
 
 
-def _build_command(ctx: Context, framework: Framework | None, src: Source) -> str | None:
-    if framework and framework.id == "django":
-        settings = _django_project(src)
-        text = src.text(f"{settings}/settings.py") if settings else None
-        if text and "STATIC_ROOT" in text:
-            ctx.reasons.append("build: collectstatic, STATIC_ROOT is set in settings.py")
-            return "python manage.py collectstatic --noinput"
-    return None
 
 
-def _django_project(src: Source) -> str | None:
-    for name in src.subdirs():
-        if src.exists(f"{name}/wsgi.py") or src.exists(f"{name}/settings.py"):
-            return name
-    return None
+def _project_scripts(src: Source) -> set[str]:
+    """Console scripts the app installs itself ([project.scripts], [tool.poetry.scripts])."""
+    pyproject = src.toml("pyproject.toml")
+    scripts = pyproject.get("project", {}).get("scripts", {}) or {}
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("scripts", {}) or {}
+    return {str(name) for name in (*scripts, *poetry)}
 
 
-def _app_object(src: Source, constructor: str) -> tuple[str, str] | None:
-    """(module, variable) of the first entry file that calls `constructor(`, e.g. ("main", "app")."""
-    pattern = re.compile(rf"^(\w+)\s*=\s*{constructor}\(", re.MULTILINE)
-    for entry in ("main.py", "app.py", "server.py", "api.py", "app/main.py", "app/__init__.py", "src/main.py",
-                  "src/app.py", "wsgi.py", "asgi.py"):
-        match = pattern.search(src.text(entry) or "")
-        if match:
-            module = entry.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-            return module, match.group(1)
-    return None
+@dataclass(frozen=True)
+class Start:
+    command: str
+    server: start_rules.Server | None = None
+    warning: str | None = None
 
 
-def _start(ctx: Context, framework: Framework | None, deps: set[str], src: Source) -> str:
-    fw = framework.id if framework else None
-    if fw == "django":
-        project = _django_project(src)
-        if project and "gunicorn" in deps:
-            ctx.reasons.append(f"start: gunicorn serving {project}.wsgi")
-            return f"gunicorn {project}.wsgi:application --bind 0.0.0.0:$PORT"
-        if project and "uvicorn" in deps and src.exists(f"{project}/asgi.py"):
-            ctx.reasons.append(f"start: uvicorn serving {project}.asgi")
-            return f"uvicorn {project}.asgi:application --host 0.0.0.0 --port $PORT"
-        ctx.reasons.append("start: Django's development server (add gunicorn to the dependencies for production)")
-        return "python manage.py runserver 0.0.0.0:$PORT"
-    if fw == "fastapi":
-        found = _app_object(src, "FastAPI") or ("main", "app")
-        ctx.reasons.append(f"start: uvicorn serving {found[0]}:{found[1]}")
-        return f"uvicorn {found[0]}:{found[1]} --host 0.0.0.0 --port $PORT"
-    if fw == "flask":
-        found = _app_object(src, "Flask") or ("app", "app")
-        if "gunicorn" in deps:
-            ctx.reasons.append(f"start: gunicorn serving {found[0]}:{found[1]}")
-            return f"gunicorn {found[0]}:{found[1]} --bind 0.0.0.0:$PORT"
-        ctx.reasons.append(f"start: flask run {found[0]}:{found[1]} (add gunicorn to the dependencies for production)")
-        return f"flask --app {found[0]}:{found[1]} run --host 0.0.0.0 --port $PORT"
-    if "gunicorn" in deps:
-        wsgi = _app_object(src, "Flask") or _app_object(src, "\\w+")
-        if wsgi:
-            ctx.reasons.append(f"start: gunicorn serving {wsgi[0]}:{wsgi[1]}")
-            return f"gunicorn {wsgi[0]}:{wsgi[1]} --bind 0.0.0.0:$PORT"
+def _start(ctx: Context, framework: Framework | None, have: set[str], src: Source, scripts: set[str]) -> Start:
+    """The start command, in order: Procfile web:, the framework's app on a production server, an entry
+    file, `python -m <package>`, the app's own console script."""
+    data = unit()
+    procfile = web_command(src)
+    if procfile:
+        ctx.reasons.append("start: the web: line of Procfile")
+        return Start(procfile)
+    rules = next((f for f in data.get("frameworks", []) if framework and f.get("id") == framework.id), None)
+    if rules and rules["id"] == "django":
+        found = _django_start(ctx, rules, have, src)
+        if found:
+            return found
+    elif rules and rules.get("interface"):
+        app = _configured_app(src) or start_rules.app_object(src, data, rules.get("app", []),
+                                                             rules.get("factories", []))
+        if app:
+            return _serve(ctx, app, rules["interface"], have, f"the {rules['id']} app")
+        ctx.reasons.append(f"start: no {rules['id']} app object found in the usual files or top-level modules")
+    for server in data.get("servers", []):
+        if normalize(server["package"]) in have:
+            known = [f for f in data.get("frameworks", []) if f.get("app")]
+            constructors = [c for f in known if server_speaks(server, f) for c in f["app"]]
+            app = start_rules.app_object(src, data, constructors, [])
+            if app:
+                return _serve(ctx, app, server["interfaces"][0], have, "the app")
     entry = src.first(ctx.pack.entry_files)
     if entry:
         ctx.reasons.append(f"start: {entry} found")
-        return f"python {entry}"
+        return Start(f"python {entry}")
+    package = start_rules.module_entry(src)
+    if package and (src.exists(f"{package}/__main__.py") or scripts):
+        ctx.reasons.append(f"start: {package}/__main__.py found")
+        return Start(f"python -m {package}")
+    script = _pick_script(src, scripts)
+    if script:
+        ctx.reasons.append(f"start: {script}, the app's console script ([project.scripts])")
+        return Start(script)
     from unkey_deploy.errors import UsageError
 
     raise UsageError(
@@ -276,3 +275,113 @@ def _start(ctx: Context, framework: Framework | None, deps: set[str], src: Sourc
         "or a Dockerfile"
     )
 
+
+def server_speaks(server: dict[str, Any], framework: dict[str, Any]) -> bool:
+    return framework.get("interface") in server.get("interfaces", [])
+
+
+def _configured_app(src: Source) -> start_rules.AppObject | None:
+    """`[tool.fastapi] entrypoint = "app.main:app"`, what `fastapi run` serves."""
+    entry = src.toml("pyproject.toml").get("tool", {}).get("fastapi", {}).get("entrypoint")
+    if isinstance(entry, str) and ":" in entry:
+        module, _, name = entry.partition(":")
+        return start_rules.AppObject(module, name)
+    return None
+
+
+def _serve(ctx: Context, app: start_rules.AppObject, interface: str, have: set[str], what: str,
+           prefer: tuple[str, ...] = ()) -> Start:
+    data = unit()
+    server = start_rules.choose_server(data, interface, have, prefer)
+    command = start_rules.server_command(data, server, app, interface)
+    where = f" ({app.file})" if app.file else ""
+    if server.added:
+        ctx.reasons.append(f"start: {server.program} serving {what} {app.ref}{where}; no {interface.upper()} server "
+                           f"is a dependency, so {server.added} is installed with them")
+    else:
+        ctx.reasons.append(f"start: {server.program} serving {what} {app.ref}{where}")
+    return Start(command, server)
+
+
+def _django_start(ctx: Context, rules: dict[str, Any], have: set[str], src: Source) -> Start | None:
+    app = django.find(src)
+    if app.settings:
+        ctx.reasons.append(f"Django settings: {app.settings}")
+    if not app.project:
+        ctx.reasons.append("start: Django's development server, no wsgi.py or asgi.py found (add one to serve "
+                           "with gunicorn)")
+        return Start("python manage.py runserver 0.0.0.0:$PORT",
+                     warning="Django runs with its development server (runserver): add <project>/wsgi.py so a "
+                     "production server can serve it")
+    asgi_deps = [d for d in rules.get("asgi_dependencies", []) if d in have]
+    if asgi_deps and app.has_asgi(src):
+        target = start_rules.AppObject(f"{app.project}.asgi", "application")
+        return _serve(ctx, target, "asgi", have, f"Django over ASGI ({asgi_deps[0]})", ("daphne",))
+    wsgi_servers = [s for s in unit().get("servers", []) if "wsgi" in s["interfaces"]]
+    if not any(normalize(s["package"]) in have for s in wsgi_servers) and app.has_asgi(src):
+        asgi_servers = [s for s in unit().get("servers", []) if "asgi" in s["interfaces"]]
+        if any(normalize(s["package"]) in have for s in asgi_servers):
+            return _serve(ctx, start_rules.AppObject(f"{app.project}.asgi", "application"), "asgi", have,
+                          "Django")
+    if not src.exists(f"{app.project}/wsgi.py"):
+        return _serve(ctx, start_rules.AppObject(f"{app.project}.asgi", "application"), "asgi", have, "Django")
+    return _serve(ctx, start_rules.AppObject(f"{app.project}.wsgi", "application"), "wsgi", have, "Django")
+
+
+def _pick_script(src: Source, scripts: set[str]) -> str | None:
+    if len(scripts) == 1:
+        return next(iter(scripts))
+    name = str(src.toml("pyproject.toml").get("project", {}).get("name") or "")
+    for candidate in (name, "serve", "server", "start", "web", "api"):
+        if candidate in scripts:
+            return candidate
+    return None
+
+
+def _build_commands(ctx: Context, framework: Framework | None, src: Source, have: set[str]) -> list[str]:
+    if not framework or framework.id != "django":
+        return []
+    commands, reasons = django.build_commands(django.find(src), have, unit().get("django") or {})
+    ctx.reasons.extend(reasons)
+    return commands
+
+
+def _native_packages(ctx: Context, have: set[str]) -> tuple[list[str], list[str]]:
+    """Debian packages: to compile the dependencies (build stage only) and to load them (runtime)."""
+    build: list[str] = []
+    runtime: list[str] = []
+    for name, needs in (unit().get("native_packages") or {}).items():
+        if normalize(str(name)) not in have:
+            continue
+        build += [p for p in needs.get("build", []) if p not in build]
+        runtime += [p for p in needs.get("runtime", []) if p not in runtime]
+        parts = [f"build stage {' '.join(needs['build'])}" if needs.get("build") else "",
+                 f"runtime {' '.join(needs['runtime'])}" if needs.get("runtime") else ""]
+        ctx.reasons.append(f"native packages for {name}: {', '.join(p for p in parts if p)}")
+    return build, runtime
+
+
+def _check_start(ctx: Context, plan: Plan, src: Source, have: set[str], scripts: set[str]) -> None:
+    """Say before any build when the start program is not in the runtime image, or the app hard-codes
+    its port."""
+    command = plan.start_command or ""
+    missing = start_rules.missing_programs(command, src, have, scripts, unit())
+    for program in missing:
+        ctx.reasons.append(f"start: {program} is not installed in the runtime image (no dependency provides it)")
+        plan.warnings.append(f"the start command runs {program}, which nothing installs in the image: add it to "
+                             "the dependencies, or set the start command (Procfile web: line)")
+    if "$PORT" in command or "${PORT" in command:
+        return
+    patterns = unit().get("ports") or []
+    file = _run_file(command)
+    for where, text in (("the start command", command), (file, src.text(file) if file else None)):
+        port = start_rules.hard_coded_port(patterns, text or "")
+        if port:
+            ctx.reasons.append(f"port {port}: hard-coded in {where}, so PORT is set to it")
+            plan.port = port
+            return
+
+
+def _run_file(command: str) -> str | None:
+    match = re.match(r"^\s*(?:exec\s+)?python3?\s+(?!-)(\S+\.py)\b", command)
+    return match.group(1) if match else None

@@ -1,0 +1,108 @@
+"""Python dependencies: what the app declares, and what its lockfile installs with them.
+
+`declared` reads the manifests (requirements.txt, pyproject.toml, Pipfile); `installed` follows the
+lockfile (uv.lock, poetry.lock, Pipfile.lock) from the main dependencies through everything they pull
+in, dev-only groups left out, so the plan knows which programs the runtime image will have.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from unkey_deploy.plan._source import Source
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name: `Flask_SQLAlchemy` and `flask.sqlalchemy` are both `flask-sqlalchemy`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared(src: Source) -> dict[str, set[str]]:
+    """Normalized names of the main dependencies, each with the extras it asks for."""
+    specs: list[tuple[str, Iterable[str]]] = []
+    for line in (src.text("requirements.txt") or "").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            specs.append(_parse(line))
+    pyproject = src.toml("pyproject.toml")
+    specs += [_parse(str(d)) for d in pyproject.get("project", {}).get("dependencies", []) or []]
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    specs += [(name, _extras(value)) for name, value in poetry.items() if name != "python"]
+    specs += [(name, _extras(value)) for name, value in (src.toml("Pipfile").get("packages", {}) or {}).items()]
+    found: dict[str, set[str]] = {}
+    for name, extras in specs:
+        if name:
+            found.setdefault(normalize(name), set()).update(normalize(e) for e in extras)
+    return found
+
+
+def installed(src: Source, deps: dict[str, set[str]], extras_provide: dict[str, list[str]]) -> set[str]:
+    """Every package the runtime image gets: the declared ones and, from a lockfile, what they pull in."""
+    found = set(deps)
+    for name, extras in deps.items():
+        for extra in extras:
+            found.update(normalize(n) for n in extras_provide.get(f"{name}[{extra}]", []))
+    pipfile = src.json("Pipfile.lock").get("default")
+    if isinstance(pipfile, dict):
+        found.update(normalize(str(name)) for name in pipfile)
+    graph = _uv_graph(src) or _poetry_graph(src)
+    if graph:
+        project = src.toml("pyproject.toml").get("project", {}).get("name")
+        pending = [(name, frozenset(extras)) for name, extras in deps.items()]
+        if project:
+            pending.append((normalize(str(project)), frozenset()))
+        seen: set[tuple[str, frozenset[str]]] = set()
+        while pending:
+            item = pending.pop()
+            if item in seen:
+                continue
+            seen.add(item)
+            name, extras = item
+            found.add(name)
+            requires, optional = graph.get(name, ([], {}))
+            for dep in [*requires, *(d for extra in extras for d in optional.get(extra, []))]:
+                pending.append(dep)
+    return found
+
+
+def _parse(spec: str) -> tuple[str, list[str]]:
+    match = _REQUIREMENT.match(spec)
+    if not match:
+        return "", []
+    return match.group(1), [e.strip() for e in (match.group(2) or "").split(",") if e.strip()]
+
+
+def _extras(value: Any) -> list[str]:
+    return [str(e) for e in value.get("extras", [])] if isinstance(value, dict) else []
+
+
+_Graph = dict[str, tuple[list[tuple[str, frozenset[str]]], dict[str, list[tuple[str, frozenset[str]]]]]]
+
+
+def _uv_graph(src: Source) -> _Graph:
+    graph: _Graph = {}
+    for package in src.toml("uv.lock").get("package", []) or []:
+        def edges(items: Any) -> list[tuple[str, frozenset[str]]]:
+            return [(normalize(str(d.get("name", ""))), frozenset(normalize(e) for e in d.get("extra", [])))
+                    for d in items or [] if isinstance(d, dict)]
+        optional = {normalize(k): edges(v) for k, v in (package.get("optional-dependencies") or {}).items()}
+        graph[normalize(str(package.get("name", "")))] = (edges(package.get("dependencies")), optional)
+    return graph
+
+
+def _poetry_graph(src: Source) -> _Graph:
+    graph: _Graph = {}
+    for package in src.toml("poetry.lock").get("package", []) or []:
+        requires = []
+        for name, value in (package.get("dependencies") or {}).items():
+            if isinstance(value, dict) and value.get("optional"):
+                continue
+            requires.append((normalize(name), frozenset(normalize(e) for e in _extras(value))))
+        optional = {normalize(extra): [(normalize(_parse(str(spec))[0]), frozenset()) for spec in specs]
+                    for extra, specs in (package.get("extras") or {}).items()}
+        graph[normalize(str(package.get("name", "")))] = (requires, optional)
+    return graph

@@ -1,0 +1,145 @@
+"""Django: the settings module, the project package that serves it, and the build steps it needs.
+
+The settings module is manage.py's `DJANGO_SETTINGS_MODULE` default (the one build commands load),
+else wsgi.py's; its file and every module it star-imports (`from .base import *`) are read to find
+STATIC_ROOT, COMPRESS_OFFLINE and the environment variables the settings need at import.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from unkey_deploy.plan._source import Source
+
+_SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+_STAR_IMPORT = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\*", re.MULTILINE)
+_STATIC_ROOT = re.compile(r"^\s*STATIC_ROOT\s*=\s*(?!None\b)\S", re.MULTILINE)
+_COMPRESS_OFFLINE = re.compile(r"^\s*COMPRESS_OFFLINE\s*=\s*(?!False\b)\S", re.MULTILINE)
+# Reads that fail when the variable is missing: os.environ["X"], env("X") / env.str("X") (django-environ),
+# config("X") (python-decouple), with no default argument.
+_REQUIRED_ENV = (
+    re.compile(r"""os\.environ\[\s*["'](\w+)["']\s*\]"""),
+    re.compile(r"""\b(?:env|config)(?:\.(?:str|bool|int|list|url|db_url|json))?\(\s*["'](\w+)["']\s*\)"""),
+    re.compile(r"""\bSECRET_KEY\s*=\s*os\.(?:environ\.get|getenv)\(\s*["'](\w+)["']\s*\)"""),
+)
+_ENV_DB = re.compile(r"\benv\.db(?:_url)?\(\s*\)")
+_MAX_FILES = 20
+
+
+@dataclass
+class DjangoApp:
+    settings: str | None  # dotted module
+    project: str | None  # the package holding wsgi.py / asgi.py
+    files: list[str] = field(default_factory=list)  # settings files read, in order
+    text: str = ""  # their text, joined
+
+    def has_asgi(self, src: Source) -> bool:
+        return bool(self.project) and src.exists(f"{self.project}/asgi.py")
+
+    @property
+    def static_root(self) -> bool:
+        return bool(_STATIC_ROOT.search(self.text))
+
+    @property
+    def compress_offline(self) -> bool:
+        return bool(_COMPRESS_OFFLINE.search(self.text))
+
+    def required_env(self) -> list[str]:
+        """Names the settings read with no default, so importing them fails when they are unset."""
+        names: list[str] = []
+        for pattern in _REQUIRED_ENV:
+            names += pattern.findall(self.text)
+        if _ENV_DB.search(self.text):
+            names.append("DATABASE_URL")
+        return list(dict.fromkeys(names))
+
+
+def find(src: Source) -> DjangoApp:
+    settings = _settings_module(src)
+    files = _settings_files(src, settings) if settings else []
+    project = _project(src, settings)
+    return DjangoApp(settings, project, files, "\n".join(src.text(f) or "" for f in files))
+
+
+def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(commands, reasons): collectstatic when STATIC_ROOT is set, compress when COMPRESS_OFFLINE is."""
+    where = app.settings or "settings"
+    commands: list[tuple[str, str]] = []
+    if app.static_root:
+        commands.append((rules["collectstatic"], f"build: collectstatic, STATIC_ROOT is set in {where}"))
+    if app.compress_offline and "django-compressor" in installed:
+        commands.append((rules["compress"], f"build: compress, COMPRESS_OFFLINE is set in {where}"))
+    if not commands:
+        return [], []
+    reasons = [why for _, why in commands]
+    names = app.required_env()
+    prefix = ""
+    if names:
+        values = {name: _placeholder(name, rules.get("placeholders") or {}) for name in names}
+        prefix = " ".join(f'{name}="${{{name}:-{value}}}"' for name, value in values.items()) + " "
+        reasons.append(f"build: {', '.join(names)} read by the settings without a default: a throwaway value on "
+                       "the build steps only, unless a build variable sets it")
+    return [prefix + command for command, _ in commands], reasons
+
+
+def _placeholder(name: str, table: dict[str, str]) -> str:
+    for pattern, value in table.items():
+        if fnmatchcase(name, pattern):
+            return str(value)
+    return "unkey-build-placeholder"
+
+
+def _settings_module(src: Source) -> str | None:
+    candidates = ["manage.py", *(f"{d}/wsgi.py" for d in src.subdirs()), *(f"{d}/asgi.py" for d in src.subdirs())]
+    for name in candidates:
+        match = _SETTINGS_DEFAULT.search(src.text(name) or "")
+        if match:
+            return match.group(1)
+    for directory in src.subdirs():
+        if src.exists(f"{directory}/settings.py") or src.exists(f"{directory}/settings/__init__.py"):
+            return f"{directory}.settings"
+    return None
+
+
+def _module_file(src: Source, module: str) -> str | None:
+    path = module.replace(".", "/")
+    return src.first([f"{path}.py", f"{path}/__init__.py"])
+
+
+def _settings_files(src: Source, module: str) -> list[str]:
+    files: list[str] = []
+    pending = [module]
+    while pending and len(files) < _MAX_FILES:
+        current = pending.pop(0)
+        name = _module_file(src, current)
+        if not name or name in files:
+            continue
+        files.append(name)
+        package = current if name.endswith("__init__.py") else current.rpartition(".")[0]
+        for target in _STAR_IMPORT.findall(src.text(name) or ""):
+            pending.append(_absolute(target, package))
+    return files
+
+
+def _absolute(target: str, package: str) -> str:
+    dots = len(target) - len(target.lstrip("."))
+    if not dots:
+        return target
+    parts = package.split(".") if package else []
+    base = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
+    rest = target[dots:]
+    return ".".join([*base, rest] if rest else base)
+
+
+def _project(src: Source, settings: str | None) -> str | None:
+    if settings:
+        top = settings.split(".")[0]
+        if src.exists(f"{top}/wsgi.py") or src.exists(f"{top}/asgi.py"):
+            return top
+    for name in src.subdirs():
+        if src.exists(f"{name}/wsgi.py") or src.exists(f"{name}/asgi.py"):
+            return name
+    return None

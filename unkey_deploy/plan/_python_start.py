@@ -1,0 +1,159 @@
+"""Python start commands: which server serves which app object, and whether its program is installed.
+
+The tables (frameworks, servers, app files, programs, port patterns) are in buildpacks/python.yaml;
+this module only decides.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from unkey_deploy.plan._python_deps import normalize
+from unkey_deploy.plan._source import Source
+
+_SEGMENTS = re.compile(r"&&|\|\||;|\|")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
+
+
+@dataclass(frozen=True)
+class AppObject:
+    module: str  # dotted, e.g. "app.main"
+    name: str  # the variable, or the factory function
+    factory: bool = False
+    file: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.module}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Server:
+    program: str
+    package: str
+    command: str
+    added: str | None = None  # the requirement the plan installs because the app has no server
+
+
+def module_of(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def app_object(src: Source, unit: dict[str, Any], constructors: list[str], factories: list[str]) -> AppObject | None:
+    """The first `name = Constructor(` (or `= factory(`) in the usual app files, then the other top-level
+    modules; failing that, a `def factory(` to call."""
+    files = _candidate_files(src, unit)
+    calls = "|".join(re.escape(c) for c in [*constructors, *factories])
+    if calls:
+        assigned = re.compile(rf"^(\w+)\s*(?::\s*[\w.\[\]]+\s*)?=\s*(?:{calls})\(", re.MULTILINE)
+        for name in files:
+            match = assigned.search(src.text(name) or "")
+            if match:
+                return AppObject(module_of(name), match.group(1), file=name)
+    if factories:
+        defined = re.compile(rf"^(?:async\s+)?def\s+({'|'.join(re.escape(f) for f in factories)})\(", re.MULTILINE)
+        for name in files:
+            match = defined.search(src.text(name) or "")
+            if match:
+                return AppObject(module_of(name), match.group(1), factory=True, file=name)
+    return None
+
+
+def _candidate_files(src: Source, unit: dict[str, Any]) -> list[str]:
+    known = [name for name in unit.get("app_files", []) if src.exists(name)]
+    skip = set(unit.get("not_app_files", []))
+    others = [name for name in src.list_dir() if name.endswith(".py") and name not in skip and src.exists(name)]
+    return list(dict.fromkeys([*known, *others]))
+
+
+def choose_server(unit: dict[str, Any], interface: str, installed: set[str],
+                  prefer: tuple[str, ...] = ()) -> Server:
+    """The first installed server that speaks `interface` (those in `prefer` first); else the one the
+    plan adds (`add_server`)."""
+    servers = [s for s in unit.get("servers", []) if interface in s.get("interfaces", [])]
+    servers.sort(key=lambda s: prefer.index(s["program"]) if s["program"] in prefer else len(prefer))
+    for server in servers:
+        if normalize(server["package"]) in installed:
+            return Server(server["program"], server["package"], server["command"])
+    requirement = str(unit["add_server"][interface])
+    package = normalize(re.split(r"[<>=!~\[]", requirement, maxsplit=1)[0])
+    server = next(s for s in servers if normalize(s["package"]) == package)
+    return Server(server["program"], server["package"], server["command"], added=requirement)
+
+
+def server_command(unit: dict[str, Any], server: Server, app: AppObject, interface: str) -> str:
+    spec = next(s for s in unit.get("servers", []) if s["program"] == server.program)
+    ref = app.ref
+    if app.factory and spec.get("factory"):
+        ref = spec["factory"].format(module=app.module, object=app.name)
+    return server.command.format(app=ref, interface=interface)
+
+
+def missing_programs(command: str, src: Source, installed: set[str], scripts: set[str],
+                     unit: dict[str, Any]) -> list[str]:
+    """Programs of `command` that nothing in the runtime image provides."""
+    builtins = set(unit.get("builtin_programs", []))
+    programs = {str(k): normalize(str(v)) for k, v in (unit.get("programs") or {}).items()}
+    missing: list[str] = []
+    for segment in _SEGMENTS.split(command):
+        try:
+            tokens = shlex.split(segment)
+        except ValueError:
+            continue
+        while tokens and (_ASSIGNMENT.match(tokens[0]) or tokens[0] in ("exec", "env", "nohup")):
+            tokens = tokens[1:]
+        if not tokens:
+            continue
+        program = tokens[0]
+        if program in ("python", "python3") or re.fullmatch(r"python3(\.\d+)?", program):
+            problem = _python_target(tokens[1:], src, installed)
+            if problem:
+                missing.append(problem)
+            continue
+        if program in builtins or program in scripts or program.startswith("/"):
+            continue
+        if "/" in program:
+            if not src.exists(program.removeprefix("./")):
+                missing.append(program)
+            continue
+        if programs.get(program, normalize(program)) not in installed:
+            missing.append(program)
+    return missing
+
+
+def _python_target(args: list[str], src: Source, installed: set[str]) -> str | None:
+    if len(args) >= 2 and args[0] == "-m":
+        top = args[1].split(".")[0]
+        local = src.exists(f"{top}.py") or src.exists(f"{top}/__init__.py") or src.exists(f"{top}/__main__.py")
+        local = local or src.exists(f"src/{top}/__init__.py") or src.exists(f"src/{top}/__main__.py")
+        if local or top in sys.stdlib_module_names or normalize(top) in installed:
+            return None
+        return f"python -m {args[1]}"
+    if args and args[0].endswith(".py") and not src.exists(args[0]):
+        return f"python {args[0]}"
+    return None
+
+
+def hard_coded_port(patterns: list[str], *texts: str) -> int | None:
+    """The first port a pattern finds in the texts (a start command, the file it runs)."""
+    for text in texts:
+        for pattern in patterns:
+            match = re.search(pattern, text)
+            if match and 0 < int(match.group(1)) < 65536:
+                return int(match.group(1))
+    return None
+
+
+def module_entry(src: Source) -> str | None:
+    """A package with a __main__.py at the top level (or under src/, for an installed package)."""
+    for directory in src.subdirs():
+        if src.exists(f"{directory}/__main__.py") and src.exists(f"{directory}/__init__.py"):
+            return directory
+    for directory in src.subdirs("src"):
+        if src.exists(f"src/{directory}/__main__.py"):
+            return directory
+    return None
