@@ -1,8 +1,9 @@
 """Django: the settings module, the project package that serves it, and the build steps it needs.
 
-The settings module is manage.py's `DJANGO_SETTINGS_MODULE` default (the one build commands load),
-else wsgi.py's; its file and every module it star-imports (`from .base import *`) are read to find
-STATIC_ROOT, COMPRESS_OFFLINE and the environment variables the settings need at import.
+The settings module is the one the server loads (the `DJANGO_SETTINGS_MODULE` default of wsgi.py, else
+asgi.py), else manage.py's; build commands run with it. Its file and every module it star-imports
+(`from .base import *`) are read to find STATIC_ROOT, COMPRESS_OFFLINE and the environment variables the
+settings need at import.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from unkey_deploy.plan._source import Source
 
 _SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _STAR_IMPORT = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\*", re.MULTILINE)
-_STATIC_ROOT = re.compile(r"^\s*STATIC_ROOT\s*=\s*(?!None\b)\S", re.MULTILINE)
+_STATIC_ROOT = re.compile(r"^STATIC_ROOT\s*=\s*(?!None\b)\S", re.MULTILINE)
+_STATIC_ROOT_IF = re.compile(r"^\s+STATIC_ROOT\s*=\s*(?!None\b)\S", re.MULTILINE)
 _COMPRESS_OFFLINE = re.compile(r"^\s*COMPRESS_OFFLINE\s*=\s*(?!False\b)\S", re.MULTILINE)
 # Reads that fail when the variable is missing: os.environ["X"], env("X") / env.str("X") (django-environ),
 # config("X") (python-decouple), with no default argument.
 _REQUIRED_ENV = (
-    re.compile(r"""os\.environ\[\s*["'](\w+)["']\s*\]"""),
+    re.compile(r"""\b(?:os\.environ|environ|env)\[\s*["'](\w+)["']\s*\]"""),
     re.compile(r"""\b(?:env|config)(?:\.(?:str|bool|int|list|url|db_url|json))?\(\s*["'](\w+)["']\s*\)"""),
     re.compile(r"""\bSECRET_KEY\s*=\s*os\.(?:environ\.get|getenv)\(\s*["'](\w+)["']\s*\)"""),
 )
@@ -32,6 +34,7 @@ _MAX_FILES = 20
 @dataclass
 class DjangoApp:
     settings: str | None  # dotted module
+    manage_settings: str | None  # manage.py's default, what `python manage.py` loads unless told
     project: str | None  # the package holding wsgi.py / asgi.py
     files: list[str] = field(default_factory=list)  # settings files read, in order
     text: str = ""  # their text, joined
@@ -42,6 +45,10 @@ class DjangoApp:
     @property
     def static_root(self) -> bool:
         return bool(_STATIC_ROOT.search(self.text))
+
+    @property
+    def static_root_conditional(self) -> bool:
+        return not self.static_root and bool(_STATIC_ROOT_IF.search(self.text))
 
     @property
     def compress_offline(self) -> bool:
@@ -58,10 +65,11 @@ class DjangoApp:
 
 
 def find(src: Source) -> DjangoApp:
-    settings = _settings_module(src)
+    manage = _default(src, "manage.py")
+    settings = _server_settings(src) or manage or _conventional_settings(src)
     files = _settings_files(src, settings) if settings else []
     project = _project(src, settings)
-    return DjangoApp(settings, project, files, "\n".join(src.text(f) or "" for f in files))
+    return DjangoApp(settings, manage, project, files, "\n".join(src.text(f) or "" for f in files))
 
 
 def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -70,19 +78,26 @@ def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -
     commands: list[tuple[str, str]] = []
     if app.static_root:
         commands.append((rules["collectstatic"], f"build: collectstatic, STATIC_ROOT is set in {where}"))
+    elif app.static_root_conditional:
+        return [], [f"build: no collectstatic, STATIC_ROOT is set only under a condition in {where} (run it from "
+                    "the start command, or set STATIC_ROOT unconditionally)"]
     if app.compress_offline and "django-compressor" in installed:
         commands.append((rules["compress"], f"build: compress, COMPRESS_OFFLINE is set in {where}"))
     if not commands:
         return [], []
     reasons = [why for _, why in commands]
+    env: dict[str, str] = {}
+    if app.settings and app.settings != app.manage_settings:
+        env["DJANGO_SETTINGS_MODULE"] = app.settings
+        reasons.append(f"build: manage.py runs with {app.settings}, the settings the server loads")
     names = app.required_env()
-    prefix = ""
     if names:
-        values = {name: _placeholder(name, rules.get("placeholders") or {}) for name in names}
-        prefix = " ".join(f'{name}="${{{name}:-{value}}}"' for name, value in values.items()) + " "
+        env.update({name: _placeholder(name, rules.get("placeholders") or {}) for name in names})
         reasons.append(f"build: {', '.join(names)} read by the settings without a default: a throwaway value on "
                        "the build steps only, unless a build variable sets it")
-    return [prefix + command for command, _ in commands], reasons
+    pairs = [f'{name}="${{{name}:-{value}}}"' for name, value in env.items()]
+    exports = [f"export {' '.join(pairs)}"] if pairs else []
+    return [*exports, *(command for command, _ in commands)], reasons
 
 
 def _placeholder(name: str, table: dict[str, str]) -> str:
@@ -92,12 +107,20 @@ def _placeholder(name: str, table: dict[str, str]) -> str:
     return "unkey-build-placeholder"
 
 
-def _settings_module(src: Source) -> str | None:
-    candidates = ["manage.py", *(f"{d}/wsgi.py" for d in src.subdirs()), *(f"{d}/asgi.py" for d in src.subdirs())]
-    for name in candidates:
-        match = _SETTINGS_DEFAULT.search(src.text(name) or "")
-        if match:
-            return match.group(1)
+def _default(src: Source, name: str) -> str | None:
+    match = _SETTINGS_DEFAULT.search(src.text(name) or "")
+    return match.group(1) if match else None
+
+
+def _server_settings(src: Source) -> str | None:
+    for directory in src.subdirs():
+        found = _default(src, f"{directory}/wsgi.py") or _default(src, f"{directory}/asgi.py")
+        if found:
+            return found
+    return None
+
+
+def _conventional_settings(src: Source) -> str | None:
     for directory in src.subdirs():
         if src.exists(f"{directory}/settings.py") or src.exists(f"{directory}/settings/__init__.py"):
             return f"{directory}.settings"

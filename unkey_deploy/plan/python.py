@@ -54,6 +54,8 @@ def plan(ctx: Context) -> Plan:
     steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
     scripts = _project_scripts(src) if steps.project or (steps.dependencies and not steps.files) else set()
     start = _start(ctx, framework, have, src, scripts)
+    if start.server and start.server.added:
+        have.add(normalize(start.server.package))
     install = steps.dependencies
     if start.server and start.server.added:
         added = pm.extra["add"].format(packages=start.server.added)
