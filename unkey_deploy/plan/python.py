@@ -54,15 +54,14 @@ def plan(ctx: Context) -> Plan:
     steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
     scripts = _project_scripts(src) if steps.project or (steps.dependencies and not steps.files) else set()
     start = _start(ctx, framework, have, src, scripts)
-    if start.server and start.server.added:
-        have.add(normalize(start.server.package))
     install = steps.dependencies
     if start.server and start.server.added:
+        have.add(normalize(start.server.package))
         added = pm.extra["add"].format(packages=start.server.added)
         install = f"{install} && {added}" if install else added
     setup = [f"python -m venv {VENV}"] if install else []
     tool = pm.extra.get("tool")
-    if steps.dependencies and tool:
+    if install and tool:
         setup.append(f"python -m venv {TOOLS} && {TOOLS}/bin/pip install --no-cache-dir {tool}")
     build = _build_commands(ctx, framework, src, have)
     after_source = [cmd for cmd in (steps.project, *build) if cmd]
