@@ -218,3 +218,19 @@ def test_lone_procfile_with_a_bound_port(tmp_path):
     write(tmp_path, {"Procfile": "web: ./server -p 3000\n", "server": ""})
     plan = make_plan(tmp_path)
     assert plan.port == 3000
+
+
+@pytest.mark.parametrize(
+    ("files", "start"),
+    [
+        ({"requirements.txt": "flask\ngunicorn\n", "hello/__init__.py": "app = Flask(__name__)\n"},
+         "gunicorn hello:app --bind 0.0.0.0:$PORT"),
+        ({"pyproject.toml": '[project]\nname = "svc"\nversion = "0"\ndependencies = ["fastapi", "uvicorn"]\n'
+                            '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n',
+          "src/svc/__init__.py": "", "src/svc/api.py": "api = FastAPI()\n"},
+         "uvicorn svc.api:api --host 0.0.0.0 --port $PORT"),
+    ],
+)
+def test_app_object_inside_a_package(tmp_path, files, start):
+    write(tmp_path, files)
+    assert make_plan(tmp_path).start_command == start

@@ -39,7 +39,10 @@ class Server:
     added: str | None = None  # the requirement the plan installs because the app has no server
 
 
-def module_of(path: str) -> str:
+def module_of(path: str, src: Source | None = None) -> str:
+    """`app/main.py` → `app.main`; under src/ a package is imported by its own name (it is installed)."""
+    if src is not None and path.startswith("src/") and src.exists(f"src/{path.split('/')[1]}/__init__.py"):
+        path = path.removeprefix("src/")
     return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
@@ -53,21 +56,27 @@ def app_object(src: Source, unit: dict[str, Any], constructors: list[str], facto
         for name in files:
             match = assigned.search(src.text(name) or "")
             if match:
-                return AppObject(module_of(name), match.group(1), file=name)
+                return AppObject(module_of(name, src), match.group(1), file=name)
     if factories:
         defined = re.compile(rf"^(?:async\s+)?def\s+({'|'.join(re.escape(f) for f in factories)})\(", re.MULTILINE)
         for name in files:
             match = defined.search(src.text(name) or "")
             if match:
-                return AppObject(module_of(name), match.group(1), factory=True, file=name)
+                return AppObject(module_of(name, src), match.group(1), factory=True, file=name)
     return None
 
 
 def _candidate_files(src: Source, unit: dict[str, Any]) -> list[str]:
+    """The usual app files, the other top-level modules, then the usual files of each top-level package
+    (and of src/ packages)."""
     known = [name for name in unit.get("app_files", []) if src.exists(name)]
     skip = set(unit.get("not_app_files", []))
     others = [name for name in src.list_dir() if name.endswith(".py") and name not in skip and src.exists(name)]
-    return list(dict.fromkeys([*known, *others]))
+    packages = [d for d in src.subdirs() if src.exists(f"{d}/__init__.py")]
+    packages += [f"src/{d}" for d in src.subdirs("src") if src.exists(f"src/{d}/__init__.py")]
+    inside = [f"{package}/{name}" for package in packages for name in unit.get("package_app_files", [])
+              if src.exists(f"{package}/{name}")]
+    return list(dict.fromkeys([*known, *others, *inside]))
 
 
 def choose_server(unit: dict[str, Any], interface: str, installed: set[str],
