@@ -185,7 +185,8 @@ def test_module_entry_point(tmp_path):
     ("files", "port", "where"),
     [
         ({"requirements.txt": "", "main.py": "app.run(host='0.0.0.0', port=5000)\n"}, 5000, "main.py"),
-        ({"requirements.txt": "aiohttp\n", "server.py": "web.run_app(app, port=8000)\n"}, None, None),
+        ({"requirements.txt": "aiohttp\n", "server.py": "web.run_app(app, port=8000)\n"}, 8000, "server.py"),
+        ({"requirements.txt": "", "main.py": "run_simple('0.0.0.0', 4000, application)\n"}, 4000, "main.py"),
         ({"requirements.txt": "", "main.py": "uvicorn.run('main:app', host='0.0.0.0', port=8000)\n"}, 8000,
          "main.py"),
         ({"requirements.txt": "", "main.py": "port = int(os.environ.get('PORT', 5000))\napp.run(port=port)\n"},

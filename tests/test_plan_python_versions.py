@@ -41,7 +41,8 @@ def test_default_version_says_so(tmp_path):
     write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
     plan = make_plan(tmp_path)
     assert plan.versions["python"] == "3.12"
-    assert any(reason.startswith("python 3.12 (default") for reason in plan.reasons)
+    assert any(reason.startswith("python 3.12: the default (") and "nothing pins it" in reason
+               for reason in plan.reasons)
 
 
 def test_native_build_packages_stay_in_the_build_stage(tmp_path):

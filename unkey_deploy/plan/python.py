@@ -47,6 +47,7 @@ def plan(ctx: Context) -> Plan:
     deps = set(specs)
     framework = ctx.framework(deps, "{hit} is a dependency")
     version = ctx.version("python", src)
+    _explain_default(ctx, version)
     image = ctx.image("python", python=version)
     workdir = "/app" if member == "." else f"/app/{member}"
     have = installed(top if workspace else src, specs, unit().get("extras_provide") or {})
@@ -381,6 +382,16 @@ def _check_start(ctx: Context, plan: Plan, src: Source, have: set[str], scripts:
             ctx.reasons.append(f"port {port}: hard-coded in {where}, so PORT is set to it")
             plan.port = port
             return
+
+
+def _explain_default(ctx: Context, version: str) -> None:
+    """Say which default was chosen and why, when nothing in the repository pins Python."""
+    last = ctx.reasons[-1] if ctx.reasons else ""
+    if not last.startswith(f"python {version} (default"):
+        return
+    why = unit().get("versions", {}).get("python", {}).get("default_why")
+    ctx.reasons[-1] = (f"python {version}: the default ({why}); nothing pins it in .python-version, runtime.txt, "
+                       "a lockfile or requires-python") if why else last
 
 
 def _run_file(command: str) -> str | None:
