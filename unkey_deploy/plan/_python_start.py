@@ -106,7 +106,7 @@ def missing_programs(command: str, src: Source, installed: set[str], scripts: se
                      unit: dict[str, Any]) -> list[str]:
     """Programs of `command` that nothing in the runtime image provides."""
     builtins = set(unit.get("builtin_programs", []))
-    programs = {str(k): normalize(str(v)) for k, v in (unit.get("programs") or {}).items()}
+    programs = {str(k): normalize(str(v)) for k, v in (unit.get("program_packages") or {}).items()}
     missing: list[str] = []
     for segment in _SEGMENTS.split(command):
         try:
