@@ -192,7 +192,7 @@ def test_module_entry_point(tmp_path):
         ({"requirements.txt": "", "main.py": "port = int(os.environ.get('PORT', 5000))\napp.run(port=port)\n"},
          None, None),
         ({"requirements.txt": "gunicorn\nflask\n", "app.py": "app = Flask(1)\n",
-          "Procfile": "web: gunicorn --bind 0.0.0.0:8000 app:app\n"}, 8000, "the start command"),
+          "Procfile": "web: gunicorn --bind 0.0.0.0:8000 app:app\n"}, 8000, "Procfile"),
     ],
 )
 def test_hard_coded_port_becomes_port(tmp_path, files, port, where):

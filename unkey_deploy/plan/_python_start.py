@@ -1,6 +1,6 @@
 """Python start commands: which server serves which app object, and whether its program is installed.
 
-The tables (frameworks, servers, app files, programs, port patterns) are in buildpacks/python.yaml;
+The tables (frameworks, servers, app files, program packages) are in buildpacks/python.yaml;
 this module only decides.
 """
 
@@ -144,16 +144,6 @@ def _python_target(args: list[str], src: Source, installed: set[str]) -> str | N
         return f"python -m {args[1]}"
     if args and args[0].endswith(".py") and not src.exists(args[0]):
         return f"python {args[0]}"
-    return None
-
-
-def hard_coded_port(patterns: list[str], *texts: str) -> int | None:
-    """The first port a pattern finds in the texts (a start command, the file it runs)."""
-    for text in texts:
-        for pattern in patterns:
-            match = re.search(pattern, text)
-            if match and 0 < int(match.group(1)) < 65536:
-                return int(match.group(1))
     return None
 
 

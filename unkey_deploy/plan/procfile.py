@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import Any
+from fnmatch import fnmatch
 
-from unkey_deploy.plan._buildpacks import Buildpack, buildpacks_dir
+from unkey_deploy.plan._buildpacks import Buildpack, PortRule
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
@@ -15,28 +14,23 @@ from unkey_deploy.plan._source import Source
 _WEB = re.compile(r"^web:\s*(.+?)\s*$", re.MULTILINE)
 
 
-@cache
-def unit_data(name: str) -> dict[str, Any]:
-    """buildpacks/<name>.yaml as written, with the tables beyond the common format (ports, servers, ...)."""
-    import yaml
-
-    data = yaml.safe_load((buildpacks_dir() / f"{name}.yaml").read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
 def web_command(src: Source) -> str | None:
     match = _WEB.search(src.text("Procfile") or "")
     return match.group(1) if match else None
 
 
-def hard_coded_port(command: str) -> int | None:
-    """A port the command binds itself (`--bind 0.0.0.0:8000`, `-p 3000`) instead of $PORT."""
-    if "$PORT" in command or "${PORT" in command:
-        return None
-    for pattern in unit_data("procfile").get("ports") or []:
-        match = re.search(pattern, command)
-        if match and 0 < int(match.group(1)) < 65536:
-            return int(match.group(1))
+def hard_coded_port(rules: tuple[PortRule, ...], files: dict[str, str]) -> tuple[int, str] | None:
+    """(port, file): the first port a unit's `ports:` rule finds in these files (path -> text), skipping a
+    rule whose `reads_port` matches one of them (the app honours $PORT after all)."""
+    for rule in rules:
+        matching = {rel: text for rel, text in files.items()
+                    if any(fnmatch(rel, glob) or fnmatch(rel, glob.replace("**/", "")) for glob in rule.files)}
+        if rule.reads_port and any(re.search(rule.reads_port, text) for text in matching.values()):
+            continue
+        for rel, text in matching.items():
+            for match in re.finditer(rule.pattern, text):
+                if 0 < int(match.group(1)) < 65536:
+                    return int(match.group(1)), rel
     return None
 
 
@@ -68,7 +62,7 @@ def refine(plan: Plan, ctx: Context) -> None:
 
 
 def _use_port(plan: Plan, ctx: Context, command: str) -> None:
-    port = hard_coded_port(command)
-    if port and port != plan.port:
-        plan.port = port
-        ctx.reasons.append(f"port {port}: the Procfile's web: line binds it, so PORT is set to it")
+    found = hard_coded_port(ctx.pack.ports, {"Procfile": ctx.src.text("Procfile") or ""})
+    if found and found[0] != plan.port:
+        plan.port = found[0]
+        ctx.reasons.append(f"port {found[0]}: the Procfile's web: line binds it, so PORT is set to it")

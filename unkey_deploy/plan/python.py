@@ -15,13 +15,13 @@ from typing import Any
 
 from unkey_deploy.plan import _python_django as django
 from unkey_deploy.plan import _python_start as start_rules
-from unkey_deploy.plan._buildpacks import Framework, PackageManager
+from unkey_deploy.plan._buildpacks import Framework, PackageManager, load_buildpacks
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._python_deps import declared, installed, normalize
 from unkey_deploy.plan._source import Source
-from unkey_deploy.plan.procfile import unit_data, web_command
+from unkey_deploy.plan.procfile import hard_coded_port, web_command
 
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"
@@ -31,8 +31,8 @@ _MANIFESTS = ("pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
 
 
 def unit() -> dict[str, Any]:
-    """python.yaml as written: the tables beyond the common buildpack format (servers, ports, ...)."""
-    return unit_data("python")
+    """python.yaml as written: the tables beyond the common buildpack format (servers, programs, ...)."""
+    return load_buildpacks()["python"].data
 
 
 def plan(ctx: Context) -> Plan:
@@ -374,14 +374,17 @@ def _check_start(ctx: Context, plan: Plan, src: Source, have: set[str], scripts:
                              "the dependencies, or set the start command (Procfile web: line)")
     if "$PORT" in command or "${PORT" in command:
         return
-    patterns = unit().get("ports") or []
+    files: dict[str, str] = {}
+    if web_command(src) == command:
+        files["Procfile"] = src.text("Procfile") or ""
     file = _run_file(command)
-    for where, text in (("the start command", command), (file, src.text(file) if file else None)):
-        port = start_rules.hard_coded_port(patterns, text or "")
-        if port:
-            ctx.reasons.append(f"port {port}: hard-coded in {where}, so PORT is set to it")
-            plan.port = port
-            return
+    if file:
+        files[file] = src.text(file) or ""
+    found = hard_coded_port((*load_buildpacks()["procfile"].ports, *ctx.pack.ports), files)
+    if found:
+        port, where = found
+        ctx.reasons.append(f"port {port}: hard-coded in {where}, so PORT is set to it")
+        plan.port = port
 
 
 def _explain_default(ctx: Context, version: str) -> None:
