@@ -86,7 +86,7 @@ def test_pip_reads_pyproject_dependencies_with_tomllib_and_installs_a_package_af
     write(tmp_path, {"pyproject.toml": PYPROJECT + BUILD_SYSTEM, "app.py": FLASK_APP})
     text, _, install = layers(tmp_path)
     assert install.startswith('python -c "import tomllib; ')
-    assert install.endswith("> /tmp/requirements.txt && pip install -r /tmp/requirements.txt")
+    assert "> /tmp/requirements.txt && pip install -r /tmp/requirements.txt" in install
     whole = WHOLE_SOURCE.search(text)
     assert whole and text.index("pip install --no-deps .") > whole.start()
     assert "--mount=type=cache,target=/root/.cache/pip" in text[whole.start():]
@@ -143,7 +143,7 @@ def test_uv_workspace_copies_member_manifests_and_installs_members_after_the_sou
     assert copied == ["COPY uv.lock pyproject.toml ./", "COPY packages/api/pyproject.toml packages/api/",
                       "COPY packages/core/pyproject.toml packages/core/"]  # fmt: skip
     assert install.endswith("--package acme-api --no-install-workspace")
-    assert text.index("uv sync --frozen --no-dev --no-editable --package acme-api") > WHOLE_SOURCE.search(text).start()
+    assert text.index("uv sync --frozen --no-dev --no-editable --inexact --package acme-api") > WHOLE_SOURCE.search(text).start()
 
 
 def test_node_install_scripts_get_the_whole_source(tmp_path):
