@@ -143,7 +143,8 @@ def test_uv_workspace_copies_member_manifests_and_installs_members_after_the_sou
     assert copied == ["COPY uv.lock pyproject.toml ./", "COPY packages/api/pyproject.toml packages/api/",
                       "COPY packages/core/pyproject.toml packages/core/"]  # fmt: skip
     assert install.endswith("--package acme-api --no-install-workspace")
-    assert text.index("uv sync --frozen --no-dev --no-editable --inexact --package acme-api") > WHOLE_SOURCE.search(text).start()
+    project_sync = text.index("uv sync --frozen --no-dev --no-editable --inexact --package acme-api")
+    assert project_sync > WHOLE_SOURCE.search(text).start()
 
 
 def test_node_install_scripts_get_the_whole_source(tmp_path):

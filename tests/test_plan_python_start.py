@@ -235,3 +235,18 @@ def test_lone_procfile_with_a_bound_port(tmp_path):
 def test_app_object_inside_a_package(tmp_path, files, start):
     write(tmp_path, files)
     assert make_plan(tmp_path).start_command == start
+
+
+def test_server_without_a_framework_uses_the_interface_of_the_app_it_finds(tmp_path):
+    write(tmp_path, {"requirements.txt": "granian\nsome-wsgi-lib\n", "app.py": "app = Flask(__name__)\n"})
+    assert make_plan(tmp_path).start_command == "granian --interface wsgi --host 0.0.0.0 --port $PORT app:app"
+
+
+def test_src_package_main_runs_only_when_installed(tmp_path):
+    write(tmp_path / "a", {"requirements.txt": "aiohttp\n", "src/bot/__main__.py": "", "run.py": ""})
+    assert make_plan(tmp_path / "a").start_command == "python run.py"
+    write(tmp_path / "b", {"pyproject.toml": '[project]\nname = "bot"\nversion = "0"\ndependencies = ["aiohttp"]\n'
+                                             '[build-system]\nrequires = ["hatchling"]\n'
+                                             'build-backend = "hatchling.build"\n',
+                           "src/bot/__init__.py": "", "src/bot/__main__.py": ""})
+    assert make_plan(tmp_path / "b").start_command == "python -m bot"

@@ -147,12 +147,12 @@ def _python_target(args: list[str], src: Source, installed: set[str]) -> str | N
     return None
 
 
-def module_entry(src: Source) -> str | None:
-    """A package with a __main__.py at the top level (or under src/, for an installed package)."""
+def module_entry(src: Source, installed: bool) -> str | None:
+    """A package with a __main__.py at the top level, or under src/ when the app is installed."""
     for directory in src.subdirs():
         if src.exists(f"{directory}/__main__.py") and src.exists(f"{directory}/__init__.py"):
             return directory
-    for directory in src.subdirs("src"):
+    for directory in src.subdirs("src") if installed else []:
         if src.exists(f"src/{directory}/__main__.py"):
             return directory
     return None

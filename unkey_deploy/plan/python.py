@@ -53,8 +53,9 @@ def plan(ctx: Context) -> Plan:
     have = installed(top if workspace else src, specs, unit().get("extras_provide") or {})
 
     steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
-    scripts = _project_scripts(src) if steps.project or (steps.dependencies and not steps.files) else set()
-    start = _start(ctx, framework, have, src, scripts)
+    project_installed = bool(steps.project or (steps.dependencies and not steps.files))
+    scripts = _project_scripts(src) if project_installed else set()
+    start = _start(ctx, framework, have, src, scripts, project_installed)
     install = steps.dependencies
     if start.server and start.server.added:
         have.add(normalize(start.server.package))
@@ -232,7 +233,8 @@ class Start:
     warning: str | None = None
 
 
-def _start(ctx: Context, framework: Framework | None, have: set[str], src: Source, scripts: set[str]) -> Start:
+def _start(ctx: Context, framework: Framework | None, have: set[str], src: Source, scripts: set[str],
+           project_installed: bool) -> Start:
     """The start command, in order: Procfile web:, the framework's app on a production server, an entry
     file, `python -m <package>`, the app's own console script."""
     data = unit()
@@ -242,29 +244,29 @@ def _start(ctx: Context, framework: Framework | None, have: set[str], src: Sourc
         return Start(procfile)
     rules = next((f for f in data.get("frameworks", []) if framework and f.get("id") == framework.id), None)
     if rules and rules["id"] == "django":
-        found = _django_start(ctx, rules, have, src)
-        if found:
-            return found
-    elif rules and rules.get("interface"):
+        return _django_start(ctx, rules, have, src)
+    if rules and rules.get("interface"):
         app = _configured_app(src) or start_rules.app_object(src, data, rules.get("app", []),
                                                              rules.get("factories", []))
         if app:
             return _serve(ctx, app, rules["interface"], have, f"the {rules['id']} app")
         ctx.reasons.append(f"start: no {rules['id']} app object found in the usual files or top-level modules")
     for server in data.get("servers", []):
-        if normalize(server["package"]) in have:
-            known = [f for f in data.get("frameworks", []) if f.get("app")]
-            constructors = [c for f in known if server_speaks(server, f) for c in f["app"]]
+        if normalize(server["package"]) not in have:
+            continue
+        for interface in server.get("interfaces", []):
+            constructors = [c for f in data.get("frameworks", []) if f.get("interface") == interface
+                            for c in f.get("app", [])]
             app = start_rules.app_object(src, data, constructors, [])
             if app:
-                return _serve(ctx, app, server["interfaces"][0], have, "the app")
+                return _serve(ctx, app, interface, have, "the app", (server["program"],))
     entry = src.first(ctx.pack.entry_files)
     if entry:
         ctx.reasons.append(f"start: {entry} found")
         return Start(f"python {entry}")
-    package = start_rules.module_entry(src)
-    if package and (src.exists(f"{package}/__main__.py") or scripts):
-        ctx.reasons.append(f"start: {package}/__main__.py found")
+    package = start_rules.module_entry(src, project_installed)
+    if package:
+        ctx.reasons.append(f"start: python -m {package}, it has a __main__.py")
         return Start(f"python -m {package}")
     script = _pick_script(src, scripts)
     if script:
@@ -276,10 +278,6 @@ def _start(ctx: Context, framework: Framework | None, have: set[str], src: Sourc
         "could not find how to start this Python app: add a main.py or app.py, a Procfile with a web: line, "
         "or a Dockerfile"
     )
-
-
-def server_speaks(server: dict[str, Any], framework: dict[str, Any]) -> bool:
-    return framework.get("interface") in server.get("interfaces", [])
 
 
 def _configured_app(src: Source) -> start_rules.AppObject | None:
@@ -305,7 +303,7 @@ def _serve(ctx: Context, app: start_rules.AppObject, interface: str, have: set[s
     return Start(command, server)
 
 
-def _django_start(ctx: Context, rules: dict[str, Any], have: set[str], src: Source) -> Start | None:
+def _django_start(ctx: Context, rules: dict[str, Any], have: set[str], src: Source) -> Start:
     app = django.find(src)
     if app.settings:
         ctx.reasons.append(f"Django settings: {app.settings}")
