@@ -115,3 +115,12 @@ def test_runserver_only_without_wsgi_and_then_a_warning(tmp_path):
     plan = make_plan(tmp_path)
     assert plan.start_command == "python manage.py runserver 0.0.0.0:$PORT"
     assert plan.warnings and "runserver" in plan.warnings[0]
+
+
+def test_empty_settings_package_of_the_server_falls_back_to_manage_py(tmp_path):
+    django_app(tmp_path, {"shop/settings/__init__.py": "",
+                          "shop/settings/dev.py": "SECRET_KEY = 'x'\nSTATIC_ROOT = 'static'\n"},
+               manage_settings="shop.settings.dev", wsgi_settings="shop.settings")
+    plan = make_plan(tmp_path)
+    assert plan.build_command == "python manage.py collectstatic --noinput"
+    assert "build: collectstatic, STATIC_ROOT is set in shop.settings.dev" in plan.reasons

@@ -68,3 +68,10 @@ def test_native_package_found_through_the_lockfile(tmp_path):
     plan = make_plan(tmp_path)
     assert plan.recipe.packages == ["build-essential", "libpq-dev"]
     assert plan.recipe.runtime_packages == ["libpq5"]
+
+
+def test_extra_with_a_bundled_library_needs_no_package(tmp_path):
+    write(tmp_path, {"requirements.txt": "fastapi\nuvicorn\npsycopg[binary]\n", "main.py": "app = FastAPI()\n"})
+    assert make_plan(tmp_path).recipe.runtime_packages == []
+    write(tmp_path, {"requirements.txt": "fastapi\nuvicorn\npsycopg\n", "main.py": "app = FastAPI()\n"})
+    assert make_plan(tmp_path).recipe.runtime_packages == ["libpq5"]

@@ -27,6 +27,7 @@ _REQUIRED_ENV = (
     re.compile(r"""\b(?:env|config)(?:\.(?:str|bool|int|list|url|db_url|json))?\(\s*["'](\w+)["']\s*\)"""),
     re.compile(r"""\bSECRET_KEY\s*=\s*os\.(?:environ\.get|getenv)\(\s*["'](\w+)["']\s*\)"""),
 )
+_SETTING = re.compile(r"^[A-Z][A-Z0-9_]*\s*=", re.MULTILINE)
 _ENV_DB = re.compile(r"\benv\.db(?:_url)?\(\s*\)")
 _MAX_FILES = 20
 
@@ -65,11 +66,18 @@ class DjangoApp:
 
 
 def find(src: Source) -> DjangoApp:
+    """The server's settings module, else manage.py's, else `<project>.settings`: the first that sets
+    anything (an empty settings package left for the environment to choose is skipped)."""
     manage = _default(src, "manage.py")
-    settings = _server_settings(src) or manage or _conventional_settings(src)
-    files = _settings_files(src, settings) if settings else []
-    project = _project(src, settings)
-    return DjangoApp(settings, manage, project, files, "\n".join(src.text(f) or "" for f in files))
+    candidates = [m for m in dict.fromkeys((_server_settings(src), manage, _conventional_settings(src))) if m]
+    settings, files, text = None, [], ""
+    for candidate in candidates:
+        files = _settings_files(src, candidate)
+        text = "\n".join(src.text(f) or "" for f in files)
+        settings = candidate
+        if _SETTING.search(text):
+            break
+    return DjangoApp(settings, manage, _project(src, settings), files, text)
 
 
 def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -67,7 +67,7 @@ def plan(ctx: Context) -> Plan:
         setup.append(f"python -m venv {TOOLS} && {TOOLS}/bin/pip install --no-cache-dir {tool}")
     build = _build_commands(ctx, framework, src, have)
     after_source = [cmd for cmd in (steps.project, *build) if cmd]
-    build_packages, runtime_packages = _native_packages(ctx, have)
+    build_packages, runtime_packages = _native_packages(ctx, have, specs)
 
     env = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     if install:
@@ -346,12 +346,13 @@ def _build_commands(ctx: Context, framework: Framework | None, src: Source, have
     return commands
 
 
-def _native_packages(ctx: Context, have: set[str]) -> tuple[list[str], list[str]]:
+def _native_packages(ctx: Context, have: set[str], specs: dict[str, set[str]]) -> tuple[list[str], list[str]]:
     """Debian packages: to compile the dependencies (build stage only) and to load them (runtime)."""
     build: list[str] = []
     runtime: list[str] = []
     for name, needs in (unit().get("native_packages") or {}).items():
-        if normalize(str(name)) not in have:
+        key = normalize(str(name))
+        if key not in have or specs.get(key, set()) & {normalize(e) for e in needs.get("unless_extras", [])}:
             continue
         build += [p for p in needs.get("build", []) if p not in build]
         runtime += [p for p in needs.get("runtime", []) if p not in runtime]
