@@ -144,7 +144,7 @@ def test_procfile_program_not_installed_is_a_warning(tmp_path, procfile, missing
     plan = make_plan(tmp_path)
     assert plan.start_command == procfile.removeprefix("web: ")
     assert len(plan.warnings) == 1 and missing in plan.warnings[0]
-    assert f"start: {missing} is not installed in the runtime image" in " ".join(plan.reasons)
+    assert any(missing in reason and "runtime" in reason for reason in plan.reasons)
     assert plan.to_json()["warnings"] == plan.warnings
 
 
@@ -202,7 +202,7 @@ def test_hard_coded_port_becomes_port(tmp_path, files, port, where):
         assert plan.port == 8080
         return
     assert plan.port == port
-    assert f"port {port}: hard-coded in {where}, so PORT is set to it" in plan.reasons
+    assert any(reason.startswith(f"port {port}: hard-coded in {where}") for reason in plan.reasons)
     dockerfile = render(plan).dockerfile
     assert f"ENV PORT={port}" in dockerfile and f"EXPOSE {port}" in dockerfile
 

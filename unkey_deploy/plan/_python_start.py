@@ -104,7 +104,7 @@ def server_command(unit: dict[str, Any], server: Server, app: AppObject, interfa
 
 def missing_programs(command: str, src: Source, installed: set[str], scripts: set[str],
                      unit: dict[str, Any]) -> list[str]:
-    """Programs of `command` that nothing in the runtime image provides."""
+    """Commands of `command` that no installed package provides (and `python` files or modules missing)."""
     builtins = set(unit.get("builtin_programs", []))
     programs = {str(k): normalize(str(v)) for k, v in (unit.get("program_packages") or {}).items()}
     missing: list[str] = []
@@ -123,12 +123,8 @@ def missing_programs(command: str, src: Source, installed: set[str], scripts: se
             if problem:
                 missing.append(problem)
             continue
-        if program in builtins or program in scripts or program.startswith("/"):
-            continue
-        if "/" in program:
-            if not src.exists(program.removeprefix("./")):
-                missing.append(program)
-            continue
+        if program in builtins or program in scripts or "/" in program:
+            continue  # a file of the app: the common start-program check looks for it in the image
         if programs.get(program, normalize(program)) not in installed:
             missing.append(program)
     return missing

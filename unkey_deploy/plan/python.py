@@ -21,7 +21,7 @@ from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._python_deps import declared, installed, normalize
 from unkey_deploy.plan._source import Source
-from unkey_deploy.plan.procfile import hard_coded_port, web_command
+from unkey_deploy.plan.procfile import web_command
 
 VENV = "/opt/venv"
 TOOLS = "/opt/tools"
@@ -363,27 +363,14 @@ def _native_packages(ctx: Context, have: set[str], specs: dict[str, set[str]]) -
 
 
 def _check_start(ctx: Context, plan: Plan, src: Source, have: set[str], scripts: set[str]) -> None:
-    """Say before any build when the start program is not in the runtime image, or the app hard-codes
-    its port."""
+    """Say before any build when the start program is not in the runtime image (which package provides
+    which command is Python's own knowledge; hard-coded ports are the common check of `ports:` rules)."""
     command = plan.start_command or ""
     missing = start_rules.missing_programs(command, src, have, scripts, unit())
     for program in missing:
         ctx.reasons.append(f"start: {program} is not installed in the runtime image (no dependency provides it)")
         plan.warnings.append(f"the start command runs {program}, which nothing installs in the image: add it to "
                              "the dependencies, or set the start command (Procfile web: line)")
-    if "$PORT" in command or "${PORT" in command:
-        return
-    files: dict[str, str] = {}
-    if web_command(src) == command:
-        files["Procfile"] = src.text("Procfile") or ""
-    file = _run_file(command)
-    if file:
-        files[file] = src.text(file) or ""
-    found = hard_coded_port((*load_buildpacks()["procfile"].ports, *ctx.pack.ports), files)
-    if found:
-        port, where = found
-        ctx.reasons.append(f"port {port}: hard-coded in {where}, so PORT is set to it")
-        plan.port = port
 
 
 def _explain_default(ctx: Context, version: str) -> None:
@@ -394,8 +381,3 @@ def _explain_default(ctx: Context, version: str) -> None:
     why = unit().get("versions", {}).get("python", {}).get("default_why")
     ctx.reasons[-1] = (f"python {version}: the default ({why}); nothing pins it in .python-version, runtime.txt, "
                        "a lockfile or requires-python") if why else last
-
-
-def _run_file(command: str) -> str | None:
-    match = re.match(r"^\s*(?:exec\s+)?python3?\s+(?!-)(\S+\.py)\b", command)
-    return match.group(1) if match else None
