@@ -8,6 +8,8 @@ from tests.conftest import write
 from unkey_deploy.dockerfile import render
 from unkey_deploy.plan import make_plan
 
+APPS = "INSTALLED_APPS = ['django.contrib.staticfiles']\n"
+
 
 def manage(settings: str) -> str:
     return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{settings}')\n"
@@ -23,7 +25,7 @@ def django_app(tmp_path, settings_files, *, requirements="Django\ngunicorn\n", m
 
 
 def test_collectstatic_when_static_root_is_set(tmp_path):
-    django_app(tmp_path, {"shop/settings.py": "SECRET_KEY = 'x'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n"})
+    django_app(tmp_path, {"shop/settings.py": APPS + "SECRET_KEY = 'x'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n"})
     plan = make_plan(tmp_path)
     assert plan.build_command == "python manage.py collectstatic --noinput"
     assert "build: collectstatic, STATIC_ROOT is set in shop.settings" in plan.reasons
@@ -45,7 +47,7 @@ def test_conditional_static_root_is_not_run_and_said(tmp_path):
 def test_settings_package_with_star_imports_and_compress(tmp_path):
     django_app(tmp_path, {
         "shop/settings/__init__.py": "",
-        "shop/settings/base.py": "STATIC_ROOT = os.path.join(BASE_DIR, 'static')\n",
+        "shop/settings/base.py": APPS + "STATIC_ROOT = os.path.join(BASE_DIR, 'static')\n",
         "shop/settings/dev.py": "from .base import *\nDEBUG = True\n",
         "shop/settings/production.py": "from .base import *\nenv = os.environ.copy()\n"
                                        "SECRET_KEY = env['SECRET_KEY']\nCOMPRESS_OFFLINE = True\n",
@@ -64,7 +66,7 @@ def test_settings_package_with_star_imports_and_compress(tmp_path):
 
 
 def test_compress_needs_django_compressor(tmp_path):
-    django_app(tmp_path, {"shop/settings.py": "STATIC_ROOT = 'static'\nCOMPRESS_OFFLINE = True\n"})
+    django_app(tmp_path, {"shop/settings.py": APPS + "STATIC_ROOT = 'static'\nCOMPRESS_OFFLINE = True\n"})
     assert make_plan(tmp_path).build_command == "python manage.py collectstatic --noinput"
 
 
@@ -79,7 +81,7 @@ def test_compress_needs_django_compressor(tmp_path):
     ],
 )
 def test_settings_that_need_env_at_import_get_throwaway_values(tmp_path, settings, names):
-    django_app(tmp_path, {"shop/settings.py": settings + "STATIC_ROOT = 'static'\n"})
+    django_app(tmp_path, {"shop/settings.py": APPS + settings + "STATIC_ROOT = 'static'\n"})
     build = make_plan(tmp_path).build_command
     for name in names:
         assert f'{name}="${{{name}:-' in build
@@ -119,8 +121,15 @@ def test_runserver_only_without_wsgi_and_then_a_warning(tmp_path):
 
 def test_empty_settings_package_of_the_server_falls_back_to_manage_py(tmp_path):
     django_app(tmp_path, {"shop/settings/__init__.py": "",
-                          "shop/settings/dev.py": "SECRET_KEY = 'x'\nSTATIC_ROOT = 'static'\n"},
+                          "shop/settings/dev.py": APPS + "SECRET_KEY = 'x'\nSTATIC_ROOT = 'static'\n"},
                manage_settings="shop.settings.dev", wsgi_settings="shop.settings")
     plan = make_plan(tmp_path)
     assert plan.build_command == "python manage.py collectstatic --noinput"
     assert "build: collectstatic, STATIC_ROOT is set in shop.settings.dev" in plan.reasons
+
+
+def test_no_collectstatic_without_the_staticfiles_app(tmp_path):
+    django_app(tmp_path, {"shop/settings.py": "INSTALLED_APPS = []\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n"})
+    plan = make_plan(tmp_path)
+    assert plan.build_command is None
+    assert any("django.contrib.staticfiles is not in INSTALLED_APPS" in reason for reason in plan.reasons)

@@ -44,6 +44,11 @@ class DjangoApp:
         return bool(self.project) and src.exists(f"{self.project}/asgi.py")
 
     @property
+    def staticfiles_app(self) -> bool:
+        """django.contrib.staticfiles is installed: what provides collectstatic."""
+        return "django.contrib.staticfiles" in self.text
+
+    @property
     def static_root(self) -> bool:
         return bool(_STATIC_ROOT.search(self.text))
 
@@ -84,7 +89,10 @@ def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -
     """(commands, reasons): collectstatic when STATIC_ROOT is set, compress when COMPRESS_OFFLINE is."""
     where = app.settings or "settings"
     commands: list[tuple[str, str]] = []
-    if app.static_root:
+    reasons: list[str] = []
+    if app.static_root and not app.staticfiles_app:
+        reasons.append(f"build: no collectstatic, django.contrib.staticfiles is not in INSTALLED_APPS of {where}")
+    elif app.static_root:
         commands.append((rules["collectstatic"], f"build: collectstatic, STATIC_ROOT is set in {where}"))
     elif app.static_root_conditional:
         return [], [f"build: no collectstatic, STATIC_ROOT is set only under a condition in {where} (run it from "
@@ -92,8 +100,8 @@ def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -
     if app.compress_offline and "django-compressor" in installed:
         commands.append((rules["compress"], f"build: compress, COMPRESS_OFFLINE is set in {where}"))
     if not commands:
-        return [], []
-    reasons = [why for _, why in commands]
+        return [], reasons
+    reasons += [why for _, why in commands]
     env: dict[str, str] = {}
     if app.settings and app.settings != app.manage_settings:
         env["DJANGO_SETTINGS_MODULE"] = app.settings
