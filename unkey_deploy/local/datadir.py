@@ -47,40 +47,40 @@ def private_umask() -> int:
     return os.umask(_PRIVATE_UMASK)
 
 
-def prepare(data_dir: Path, *, flag: str = "--data-dir") -> Path:
+def prepare(data_dir: Path, *, elsewhere: str = "pass another --data-dir") -> Path:
     """`data_dir` as a private directory that exists and can be written, or a UsageError saying what to fix."""
     data_dir = data_dir.expanduser().absolute()
-    make_private_dir(data_dir, flag=flag)
+    make_private_dir(data_dir, elsewhere=elsewhere)
     if not os.access(data_dir, os.W_OK | os.X_OK):
         raise UsageError(
             f"the local data dir {data_dir} is not writable: fix its permissions "
-            f"(chmod 700 {data_dir}) or pass another {flag}"
+            f"(chmod 700 {data_dir}) or {elsewhere}"
         )
     tighten(data_dir)
     return data_dir
 
 
-def make_private_dir(path: Path, *, flag: str = "--data-dir") -> None:
+def make_private_dir(path: Path, *, elsewhere: str = "pass another --data-dir") -> None:
     """Create `path` and its missing parents with mode 0700 (existing ones are left as they are)."""
     missing: list[Path] = []
     probe = path
     while True:
         try:
             info = probe.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # missing, or under a file (found further up)
             missing.append(probe)
             if probe.parent == probe:
                 break
             probe = probe.parent
             continue
         except OSError as exc:
-            raise _dir_error(probe, path, exc, flag) from None
+            raise _dir_error(probe, path, exc, elsewhere) from None
         if not stat.S_ISDIR(info.st_mode):
             if probe == path:
-                raise UsageError(f"the local data dir {path} is a file, not a directory: move it away or pass "
-                                 f"another {flag}")
+                raise UsageError(f"the local data dir {path} is a file, not a directory: move it away or "
+                                 f"{elsewhere}")
             raise UsageError(f"{probe} is a file, so the local data dir {path} cannot be created under it: "
-                             f"move it away or pass another {flag}")
+                             f"move it away or {elsewhere}")
         break
     for directory in reversed(missing):
         try:
@@ -88,20 +88,20 @@ def make_private_dir(path: Path, *, flag: str = "--data-dir") -> None:
         except FileExistsError:
             if not directory.is_dir():
                 raise UsageError(
-                    f"{directory} is a file, not a directory: move it away or pass another {flag}"
+                    f"{directory} is a file, not a directory: move it away or {elsewhere}"
                 ) from None
         except OSError as exc:
-            raise _dir_error(directory.parent, path, exc, flag) from None
+            raise _dir_error(directory.parent, path, exc, elsewhere) from None
 
 
-def _dir_error(where: Path, data_dir: Path, exc: OSError, flag: str) -> UsageError:
+def _dir_error(where: Path, data_dir: Path, exc: OSError, elsewhere: str) -> UsageError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return UsageError(
             f"cannot create the local data dir {data_dir}: {where} is not writable ({reason}); "
-            f"fix its permissions (chmod 700 {where}) or pass another {flag}"
+            f"fix its permissions (chmod 700 {where}) or {elsewhere}"
         )
-    return UsageError(f"cannot create the local data dir {data_dir} ({reason}): pass another {flag}")
+    return UsageError(f"cannot create the local data dir {data_dir} ({reason}): {elsewhere}")
 
 
 def tighten(data_dir: Path) -> None:

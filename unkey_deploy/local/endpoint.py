@@ -126,7 +126,7 @@ def _start_once(url: str, data_dir: Path, reporter: Reporter) -> None:
             f"nothing answers at {url}, and only a local URL like http://127.0.0.1:7070 can be started "
             "automatically: start it with `unkey local serve` or fix UNKEY_LOCAL_URL"
         )
-    data_dir = datadir.prepare(data_dir, flag="UNKEY_LOCAL_DATA_DIR")
+    data_dir = datadir.prepare(data_dir, elsewhere="set UNKEY_LOCAL_DATA_DIR to another directory")
     with datadir.start_lock(data_dir, START_TIMEOUT * 2):
         if is_answering(url):
             return
