@@ -137,11 +137,11 @@ def test_half_open_connections_are_closed_after_the_request_timeout(server):
     started = time.monotonic()
     try:
         for sock in sockets:
-            assert _read_all(sock, timeout=5) == b""  # closed without a word: no request ever came
+            assert _read_all(sock, timeout=10) == b""  # closed without a word: no request ever came
     finally:
         for sock in sockets:
             sock.close()
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 6
     assert _liveness(server) == 200
 
 
@@ -155,7 +155,7 @@ def test_slowloris_is_cut_at_the_deadline_and_threads_stay_bounded(server):
         peak = 0
         closed: set[int] = set()
         started = time.monotonic()
-        while time.monotonic() - started < 4 and len(closed) < len(attackers):
+        while time.monotonic() - started < 10 and len(closed) < len(attackers):
             for index, sock in enumerate(attackers):  # one header byte per socket every ~0.1 s
                 if index in closed:
                     continue
@@ -171,7 +171,7 @@ def test_slowloris_is_cut_at_the_deadline_and_threads_stay_bounded(server):
             peak = max(peak, _threads(pid))
             time.sleep(0.1)
         assert len(closed) == len(attackers), "trickling clients kept their connections past the deadline"
-        assert time.monotonic() - started < 4
+        assert time.monotonic() - started < 6
         assert peak <= baseline + 8 + 1, (baseline, peak)
     finally:
         for sock in attackers:

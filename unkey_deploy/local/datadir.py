@@ -39,7 +39,7 @@ class Owner:
 
     def describe(self) -> str:
         pid = f"pid {self.pid}" if self.pid else "pid unknown"
-        return f"{self.url} ({pid})" if self.url else f"a server still starting ({pid})"
+        return f"at {self.url} ({pid})" if self.url else f"({pid}), still starting"
 
 
 def private_umask() -> int:
@@ -164,7 +164,7 @@ class DataDirLock:
                 os.close(fd)
                 running = _read_owner(data_dir / LOCK_FILE) or Owner(None, None)
                 raise UsageError(
-                    f"the local data dir {data_dir} is in use by the local control plane at {running.describe()}: "
+                    f"the local data dir {data_dir} is in use by the local control plane {running.describe()}: "
                     f"use that one, stop it with `unkey local stop --data-dir {data_dir}`, or pass another --data-dir"
                 ) from None
         lock = cls(data_dir, fd)

@@ -141,17 +141,17 @@ def _wait_for_owner(url: str, data_dir: Path, running: datadir.Owner) -> None:
     """A server already holds the data dir: fine when it is (or is becoming) the one at `url`."""
     deadline = time.monotonic() + START_TIMEOUT
     while True:
-        if running.url and running.url.rstrip("/") != url:
+        if running.url and not _same_address(running.url, url):
             raise UsageError(
-                f"the local control plane of {data_dir} runs at {running.describe()}, not at {url}: set "
+                f"the local control plane of {data_dir} runs {running.describe()}, not at {url}: set "
                 f"UNKEY_LOCAL_URL={running.url}, or stop it with `unkey local stop --data-dir {data_dir}`"
             )
         if is_answering(url, timeout=0.3):
             return
         if time.monotonic() > deadline:
             raise UnkeyError(
-                f"the local control plane of {data_dir} ({running.describe()}) does not answer at {url}; "
-                f"stop it with `unkey local stop --data-dir {data_dir}` and try again"
+                f"the local control plane of {data_dir} {running.describe()} does not answer at {url} within "
+                f"{START_TIMEOUT:.0f}s; stop it with `unkey local stop --data-dir {data_dir}` and try again"
             )
         time.sleep(0.1)
         again = datadir.owner(data_dir)
@@ -159,6 +159,14 @@ def _wait_for_owner(url: str, data_dir: Path, running: datadir.Owner) -> None:
             raise UnkeyError(f"the local control plane of {data_dir} stopped while starting; see "
                              f"{data_dir / LOG_FILE}")
         running = again
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Whether two local URLs reach the same listener (localhost and 127.0.0.1 are one host)."""
+    loopback = {"127.0.0.1", "localhost"}
+    first, second = urlsplit(a), urlsplit(b)
+    hosts_match = first.hostname == second.hostname or {first.hostname, second.hostname} <= loopback
+    return hosts_match and first.port == second.port
 
 
 def _start(url: str, port: int, data_dir: Path, reporter: Reporter) -> None:
