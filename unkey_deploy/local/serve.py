@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -29,7 +29,7 @@ log = logging.getLogger("unkey.local")
 DB_FILE = "state.db"
 
 # The API's operations, one table per module; a new module of routes is added here.
-ROUTE_TABLES: tuple[dict[str, Handler], ...] = (DEPLOYMENT_ROUTES, KEY_ROUTES)
+ROUTE_TABLES: tuple[Mapping[str, Handler], ...] = (DEPLOYMENT_ROUTES, KEY_ROUTES)
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _variables_and_logs(data_dir: Path, store: Store, runtime: Runtime) -> dict[
     return {**variables_api.routes(variables), **logs_api.routes(data_dir / DB_FILE)}
 
 
-def routes(*more: dict[str, Handler]) -> dict[str, Handler]:
+def routes(*more: Mapping[str, Handler]) -> dict[str, Handler]:
     """Every operation the server answers: the route tables of the API modules (and `more`), merged."""
     table: dict[str, Handler] = {}
     for module_routes in (*ROUTE_TABLES, *more):

@@ -140,8 +140,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         try:
             self._read_body()
-        except Problem as problem:
-            self._send(problem.status, {"meta": {"requestId": new_id("req_")}, "error": problem.as_json()})
+        except Problem as refused:
+            self._send(refused.status, {"meta": {"requestId": new_id("req_")}, "error": refused.as_json()})
             return
         if self.path.rstrip("/") == "/v2/liveness":
             self._send(200, {"meta": {"requestId": new_id("req_")}, "data": {"message": "OK"}})
