@@ -104,20 +104,26 @@ def _dir_error(where: Path, data_dir: Path, exc: OSError, elsewhere: str) -> Usa
     return UsageError(f"cannot create the local data dir {data_dir} ({reason}): {elsewhere}")
 
 
+# The files the local control plane keeps in its data dir; only these (and the dir) are ever tightened.
+OWN_FILES = (
+    "state.db", "state.db-wal", "state.db-shm", "state.db-journal", "root_key", "variables.key",
+    "server.log", "server.pid", LOCK_FILE, START_LOCK_FILE,
+)
+
+
 def tighten(data_dir: Path) -> None:
-    """Take group and other permissions off the data dir and its files (left by older versions)."""
-    for path in (data_dir, *_entries(data_dir)):
+    """Take group and other permissions off the data dir's own files, and off the dir once it holds state
+    (left so by older versions). Other files, shared directories (sticky, like /tmp) and links are left alone."""
+    present = [data_dir / name for name in OWN_FILES if (data_dir / name).exists()]
+    candidates = present.copy()
+    if any(path.name in ("state.db", "root_key") for path in present):
+        candidates.append(data_dir)
+    for path in candidates:
         with contextlib.suppress(OSError):
             info = path.lstat()
-            if info.st_uid == os.getuid() and not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o077:
+            if (info.st_uid == os.getuid() and not stat.S_ISLNK(info.st_mode) and not info.st_mode & stat.S_ISVTX
+                    and info.st_mode & 0o077):
                 os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
-
-
-def _entries(data_dir: Path) -> list[Path]:
-    try:
-        return list(data_dir.iterdir())
-    except OSError:
-        return []
 
 
 def open_private(path: Path, flags: int) -> int:
