@@ -132,6 +132,13 @@ def test_deeply_nested_json_is_400_not_500(server):
         assert [s for s, _ in _post(server, f"Content-Length: {len(constant)}\r\n", constant)] == [400]
 
 
+def test_a_non_ascii_key_is_401_not_500(server):
+    with _connect(server) as sock:
+        sock.sendall(b"POST /v2/deployments.listDeployments HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     b"Authorization: Bearer unkey_\xe9\xff\r\nContent-Length: 2\r\n\r\n{}")
+        assert [status for status, _ in _responses(_read_all(sock))] == [401]
+
+
 def test_half_open_connections_are_closed_after_the_request_timeout(server):
     sockets = [_connect(server) for _ in range(4)]
     started = time.monotonic()

@@ -102,7 +102,9 @@ class LocalServer(ThreadingHTTPServer):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise problems.malformed_key()
-        if self.root_key is not None and not hmac.compare_digest(token.strip(), self.root_key):
+        if self.root_key is not None and not hmac.compare_digest(
+            token.strip().encode("utf-8", "surrogateescape"), self.root_key.encode("utf-8")
+        ):  # as bytes: compare_digest refuses str with non-ASCII characters
             raise problems.unknown_key()
 
 
