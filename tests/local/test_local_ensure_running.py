@@ -32,7 +32,7 @@ def test_starts_once_then_reuses(tmp_path):
     data_dir = tmp_path / "local"
     notes = Notes()
     endpoint = ensure_running(url, data_dir=data_dir, reporter=notes)
-    pid = int((data_dir / "server.pid").read_text())
+    pid = int((data_dir / "server.lock").read_text().split()[0])
     try:
         assert endpoint.url == url
         assert endpoint.root_key == (data_dir / "root_key").read_text().strip()
@@ -43,11 +43,11 @@ def test_starts_once_then_reuses(tmp_path):
 
         again = Notes()
         assert ensure_running(url, data_dir=data_dir, reporter=again) == endpoint
-        assert again.lines == [] and int((data_dir / "server.pid").read_text()) == pid
+        assert again.lines == [] and int((data_dir / "server.lock").read_text().split()[0]) == pid
     finally:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while (data_dir / "server.pid").exists() and time.monotonic() < deadline:
+    while (data_dir / "server.lock").read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not (data_dir / "server.pid").exists()
+    assert (data_dir / "server.lock").read_text() == ""
     assert "stopped" in (data_dir / "server.log").read_text()

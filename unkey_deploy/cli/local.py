@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -63,12 +64,20 @@ def serve(
         False, "--debug-timestamps",
         help="Add readyAt (ms) to getDeployment responses, for latency benchmarks (not in Unkey's API).",
     ),
+    request_timeout: float = typer.Option(
+        10.0, "--request-timeout",
+        help="Seconds a client gets to send a whole request; idle connections are closed after as long.",
+    ),
+    max_connections: int = typer.Option(
+        64, "--max-connections", help="Connections served at once; one more is answered 503."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
 ) -> None:
     """Serve Unkey's API (deploy, deployments, keys, identities) on 127.0.0.1, state in SQLite.
 
-    The first line printed on stdout is the URL; a generated root key is printed on the second.
-    SIGTERM or Ctrl-C stop it.
+    The first line printed on stdout is the URL; a generated root key is printed on the second when stdout is
+    a terminal (it is always in <data dir>/root_key, mode 0600). One server per data dir: a second one is
+    refused. SIGTERM or Ctrl-C stop it.
 
     Examples:
 
@@ -88,6 +97,10 @@ def serve(
         raise UsageError(f"--port must be between 0 and 65535, not {port}")
     if root_key is not None and not root_key.strip():
         raise UsageError("--root-key is empty: pass a key or leave it out to use the generated one")
+    if not (math.isfinite(request_timeout) and request_timeout > 0):
+        raise UsageError(f"--request-timeout must be a positive number of seconds, not {request_timeout}")
+    if max_connections < 1:
+        raise UsageError(f"--max-connections must be at least 1, not {max_connections}")
     walked, step_times = parse_steps(steps)
     window = None
     if ready_after:
@@ -113,6 +126,8 @@ def serve(
             projects=project_set,
             debug_timestamps=debug_timestamps,
             verbose=verbose,
+            request_timeout=request_timeout,
+            max_connections=max_connections,
         )
     )
 
@@ -197,7 +212,8 @@ def stop(
 ) -> None:
     """Stop the local control plane running from a data dir (e.g. the one `--local` started).
 
-    Its state stays in SQLite, and the containers keep running until `unkey local down`.
+    Only the process holding the data dir's lock, running `unkey local serve`, is signalled. Its state
+    stays in SQLite, and the containers keep running until `unkey local down`.
 
     Examples:
 

@@ -131,3 +131,11 @@ def conflict(kind: str, detail: str) -> Problem:
 
 def unexpected(detail: str) -> Problem:
     return Problem(500, "Internal Server Error", f"{ERRORS_URL}/unkey/application/unexpected_error", detail)
+
+
+def unavailable(detail: str) -> Problem:
+    return Problem(503, "Service Unavailable", f"{ERRORS_URL}/unkey/application/service_unavailable", detail)
+
+
+def request_timeout(detail: str) -> Problem:
+    return Problem(408, "Request Timeout", f"{ERRORS_URL}/user/bad_request/request_timeout", detail)

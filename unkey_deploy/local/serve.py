@@ -5,27 +5,31 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from unkey_deploy.errors import UsageError
+from unkey_deploy.local.datadir import DataDirLock, open_private, prepare, private_umask
 from unkey_deploy.local.deployments_api import ROUTES as DEPLOYMENT_ROUTES
 from unkey_deploy.local.deployments_api import Context
-from unkey_deploy.local.endpoint import docker_available, load_or_create_root_key
+from unkey_deploy.local.endpoint import ROOT_KEY_FILE, docker_available, load_or_create_root_key
 from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
 from unkey_deploy.local.lifecycle import Controller
 from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
-from unkey_deploy.local.server import Handler, LocalServer
+from unkey_deploy.local.server import MAX_CONNECTIONS, REQUEST_TIMEOUT, Handler, LocalServer
 from unkey_deploy.local.store import Store
 
 log = logging.getLogger("unkey.local")
 DB_FILE = "state.db"
-PID_FILE = "server.pid"
+
+# The API's operations, one table per module; a new module of routes is added here.
+ROUTE_TABLES: tuple[Mapping[str, Handler], ...] = (DEPLOYMENT_ROUTES, KEY_ROUTES)
 
 
 @dataclass
@@ -46,66 +50,122 @@ class ServeOptions:
     debug_timestamps: bool = False
     action_delay: float = 0.2
     verbose: bool = False
+    request_timeout: float = REQUEST_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
 
 
 def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    """Run until SIGTERM or SIGINT. Every file it creates is private to the user (umask 077), and the data dir
+    is locked before any state is touched, so a second server on it is refused before it can do harm."""
+    previous_umask = private_umask()
+    try:
+        data_dir = prepare(options.data_dir)
+        lock = DataDirLock.acquire(data_dir)
+        try:
+            _serve_locked(options, data_dir, lock, out, err)
+        finally:
+            lock.release()
+    finally:
+        os.umask(previous_umask)
+
+
+def _serve_locked(options: ServeOptions, data_dir: Path, lock: DataDirLock, out: TextIO, err: TextIO) -> None:
     logging.basicConfig(
         stream=err, level=logging.DEBUG if options.verbose else logging.INFO,
         format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
     )
+    root_key, generated = _root_key(options, data_dir)
     stopping = threading.Event()
     runtime = _runtime(options, stopping)
-    store = Store(options.data_dir / DB_FILE)
-    more_routes = _variables_and_logs(options, store, runtime)
-    proxies = EnvironmentProxies(store, options.host)
-    proxies.restore()
-    controller = Controller(store, runtime, stopping, action_delay=options.action_delay, proxies=proxies)
-    controller.recover()
-    context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
-    root_key, generated = _root_key(options)
+    store = open_store(data_dir / DB_FILE)
     try:
-        server = LocalServer(
-            (options.host, options.port), context, {**DEPLOYMENT_ROUTES, **KEY_ROUTES, **more_routes}, root_key=root_key
-        )
-    except OSError as exc:
+        more_routes = _variables_and_logs(data_dir, store, runtime)
+        proxies = EnvironmentProxies(store, options.host)
+        proxies.restore()
+        controller = Controller(store, runtime, stopping, action_delay=options.action_delay, proxies=proxies)
+        controller.recover()
+        context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
+        try:
+            server = LocalServer(
+                (options.host, options.port), context, routes(more_routes), root_key=root_key,
+                request_timeout=options.request_timeout, max_connections=options.max_connections,
+            )
+        except OSError as exc:
+            proxies.close()
+            raise UsageError(
+                f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pick another --port "
+                "(0 picks a free one) or stop what uses it"
+            ) from None
+        lock.announce(server.url)
+
+        def announce() -> None:
+            print(_key_note(options, data_dir, generated), file=err, flush=True)
+            print(runtime.describe(), file=err, flush=True)
+            print(server.url, file=out, flush=True)
+            if generated and _is_terminal(out):  # never into a file or pipe: logs are not for keys
+                print(f"root key: {root_key}", file=out, flush=True)
+
+        _serve_until_signal(server, announce)
+        controller.shutdown()
+        proxies.close()
+    finally:
         store.close()
-        raise UsageError(
-            f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pick another --port "
-            "(0 picks a free one) or stop what uses it"
-        ) from None
-    pid_file = options.data_dir / PID_FILE
-    pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
-
-    def announce() -> None:
-        print(_key_note(options, generated), file=err, flush=True)
-        print(runtime.describe(), file=err, flush=True)
-        print(server.url, file=out, flush=True)
-        if generated:
-            print(f"root key: {root_key}", file=out, flush=True)
-
-    _serve_until_signal(server, announce)
-    controller.shutdown()
-    proxies.close()
-    store.close()
-    pid_file.unlink(missing_ok=True)
     print("stopped", file=err, flush=True)
 
 
-def _variables_and_logs(options: ServeOptions, store: Store, runtime: Runtime) -> dict[str, Handler]:
+def _variables_and_logs(data_dir: Path, store: Store, runtime: Runtime) -> dict[str, Handler]:
     """Runtime variables (sealed with the data dir's key) and runtime logs: their routes, and the runtime
     wired to pass the variables into containers and store their output."""
     from unkey_deploy.local import logs_api, variables_api
     from unkey_deploy.local.log_capture import LogSink
     from unkey_deploy.local.sealed import Sealer
 
-    for suffix in ("", "-wal", "-shm"):  # variable values live in the database: owner only
-        path = options.data_dir / f"{DB_FILE}{suffix}"
-        if path.exists():
-            os.chmod(path, 0o600)
-    variables = variables_api.Variables(store, Sealer.for_data_dir(options.data_dir))
+    variables = variables_api.Variables(store, Sealer.for_data_dir(data_dir))
     runtime.variables = variables.for_deployment  # type: ignore[attr-defined]
     runtime.logs = LogSink(store)  # type: ignore[attr-defined]
-    return {**variables_api.routes(variables), **logs_api.routes(options.data_dir / DB_FILE)}
+    return {**variables_api.routes(variables), **logs_api.routes(data_dir / DB_FILE)}
+
+
+def routes(*more: Mapping[str, Handler]) -> dict[str, Handler]:
+    """Every operation the server answers: the route tables of the API modules (and `more`), merged."""
+    table: dict[str, Handler] = {}
+    for module_routes in (*ROUTE_TABLES, *more):
+        table.update(module_routes)
+    return table
+
+
+def open_store(path: Path) -> Store:
+    """The SQLite state, or a UsageError when the file is not a database this version can use."""
+    try:
+        fd = open_private(path, os.O_RDWR)  # create it 0600 before SQLite does (its -wal/-shm follow its mode)
+        os.close(fd)
+        store = Store(path)
+        try:
+            problem = store.check()
+        except BaseException:
+            store.close()
+            raise
+        if problem:
+            store.close()
+            raise sqlite3.DatabaseError(problem)
+        return store
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(
+            f"{path} is not a usable state database ({exc}): move it away (mv {path} {path}.bad) to start "
+            "with empty local state, or pass another --data-dir"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot open {path} ({exc.strerror or exc}): fix its permissions (chmod 600 {path}) "
+            "or pass another --data-dir"
+        ) from None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:
@@ -126,21 +186,21 @@ def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:
     return DockerRuntime.connect(stopping, health_timeout=options.health_timeout)
 
 
-def _root_key(options: ServeOptions) -> tuple[str | None, bool]:
+def _root_key(options: ServeOptions, data_dir: Path) -> tuple[str | None, bool]:
     if options.allow_any_key:
         return None, False
     if options.root_key:
         return options.root_key, False
-    return load_or_create_root_key(options.data_dir)
+    return load_or_create_root_key(data_dir)
 
 
-def _key_note(options: ServeOptions, generated: bool) -> str:
+def _key_note(options: ServeOptions, data_dir: Path, generated: bool) -> str:
     if options.allow_any_key:
         return "auth: any non-empty root key is accepted (--allow-any-key)"
     if options.root_key:
         return "auth: the root key given with --root-key"
     state = "generated and stored in" if generated else "stored in"
-    return f"auth: root key {state} {options.data_dir / 'root_key'}"
+    return f"auth: root key {state} {data_dir / ROOT_KEY_FILE} (readable by you only)"
 
 
 def _serve_until_signal(server: LocalServer, announce: Callable[[], None]) -> None:

@@ -159,14 +159,25 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def check(self) -> str | None:
+        """What SQLite's quick check finds wrong with the database file, or None when it is sound."""
+        with self._lock:
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+        found = [str(row[0]) for row in rows]
+        return None if found == ["ok"] else "; ".join(found[:3])
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
