@@ -24,7 +24,7 @@ def docker_server(tmp_path_factory, docker_engine, base_images):
     server = start_server(tmp_path_factory.mktemp("local"), "--runtime", "docker", "--health-timeout", "60")
     yield server
     server.stop()
-    subprocess.run([*_unkey(), "local", "down"], capture_output=True, check=False)
+    subprocess.run([*_unkey(), "local", "down", "--data-dir", str(server.data_dir)], capture_output=True, check=False)
 
 
 def _unkey() -> list[str]:

@@ -82,12 +82,20 @@ def test_image_runs_answers_on_localhost_and_is_listed(engine, tmp_path, run_cli
         response = httpx.get(f"http://{host}/", timeout=5)
         assert response.text == "hello from port 8080"
 
-        listed = run_cli("local", "ps", "--output", "json")
+        listed = run_cli("local", "ps", "--output", "json", "--data-dir", str(server.data_dir))
         assert listed.returncode == 0, listed.stderr
         mine = [c for c in json.loads(listed.stdout) if c["deployment_id"] == deployment_id]
         assert mine and mine[0]["state"] == "running" and mine[0]["url"] == f"http://{host}"
 
-        removed = run_cli("local", "down", "--deployment", deployment_id)
+        # Another data dir's control plane neither lists nor removes this server's container.
+        other = tmp_path / "other-data"
+        listed = run_cli("local", "ps", "--output", "json", "--data-dir", str(other))
+        assert deployment_id not in listed.stdout
+        untouched = run_cli("local", "down", "--data-dir", str(other))
+        assert untouched.returncode == 0 and "removed 0 containers" in untouched.stdout
+        assert httpx.get(f"http://{host}/", timeout=5).status_code == 200
+
+        removed = run_cli("local", "down", "--deployment", deployment_id, "--data-dir", str(server.data_dir))
         assert removed.returncode == 0 and "removed 1 container" in removed.stdout
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://{host}/", timeout=2)

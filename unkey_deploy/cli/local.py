@@ -156,14 +156,19 @@ def parse_steps(text: str) -> tuple[tuple[str, ...], dict[str, float]]:
 @local_app.command("ps")
 def ps(
     output: str = typer.Option("text", "--output", "-o", help="text or json."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", envvar="UNKEY_LOCAL_DATA_DIR", help="The server's data dir [~/.unkey/local]."
+    ),
+    every: bool = typer.Option(False, "--all", help="Every data dir's containers, not only this one's."),
 ) -> None:
-    """List the containers the local control plane runs (label dev.unkey.local=1).
+    """List the containers the local control plane of a data dir runs (`--all`: every data dir's).
 
     Examples:
 
     \b
       unkey local ps
       unkey local ps --output json
+      unkey local ps --all
     """
     import json
     from dataclasses import asdict
@@ -172,7 +177,7 @@ def ps(
 
     if output not in ("text", "json"):
         raise UsageError(f"--output must be text or json, not {output!r}")
-    containers = local_containers(engine())
+    containers = local_containers(engine(), None if every else _owner(data_dir))
     if output == "json":
         print(json.dumps([asdict(c) for c in containers], indent=2))
         return
@@ -189,18 +194,25 @@ def ps(
 @local_app.command("down")
 def down(
     deployment: str | None = typer.Option(None, "--deployment", help="Remove only this deployment's container."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", envvar="UNKEY_LOCAL_DATA_DIR", help="The server's data dir [~/.unkey/local]."
+    ),
+    every: bool = typer.Option(False, "--all", help="Every data dir's containers, not only this one's."),
 ) -> None:
-    """Stop and remove the containers the local control plane started (the state in SQLite stays).
+    """Stop and remove the containers the local control plane of a data dir started (`--all`: every data
+    dir's). The state in SQLite stays.
 
     Examples:
 
     \b
       unkey local down
       unkey local down --deployment d_abc123
+      unkey local down --all
     """
     from unkey_deploy.local.docker_runtime import engine, remove_containers
 
-    removed = remove_containers(engine(), deployment)
+    # A deployment ID names one container whichever server started it.
+    removed = remove_containers(engine(), deployment, None if every or deployment else _owner(data_dir))
     print(f"removed {removed} container{'s' if removed != 1 else ''}")
 
 
@@ -230,3 +242,10 @@ def stop(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(local_app)
+
+
+def _owner(data_dir: Path | None) -> str:
+    from unkey_deploy.local.docker_runtime import owner_label
+    from unkey_deploy.local.endpoint import default_data_dir
+
+    return owner_label(data_dir or default_data_dir())

@@ -4,12 +4,14 @@ and `unkey local down` can find them."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import UsageError
@@ -24,9 +26,16 @@ CONTAINER_PORT = 8080
 LOG_TAIL_LINES = 20
 
 
-def labels_for(deployment: Deployment) -> dict[str, str]:
+def owner_label(data_dir: Path) -> str:
+    """Names the control plane (its data dir) that started a container, so one server's `down` never
+    removes another's containers on a shared engine."""
+    return hashlib.sha256(str(data_dir.expanduser().resolve()).encode()).hexdigest()[:16]
+
+
+def labels_for(deployment: Deployment, owner: str = "") -> dict[str, str]:
     return {
         LABEL: "1",
+        f"{LABEL}.owner": owner,
         f"{LABEL}.deployment": deployment.id,
         f"{LABEL}.project": deployment.project,
         f"{LABEL}.app": deployment.app,
@@ -57,6 +66,7 @@ class DockerRuntime:
     client: Any
     stopping: threading.Event
     health_timeout: float = 60.0
+    owner: str = ""
     name: str = field(default="docker", init=False)
     # The environment's runtime variables (passed through the Docker API, never a command line) and where
     # the containers' output goes; set by `unkey local serve`.
@@ -64,7 +74,7 @@ class DockerRuntime:
     logs: LogSink | None = None
 
     @classmethod
-    def connect(cls, stopping: threading.Event, *, health_timeout: float) -> DockerRuntime:
+    def connect(cls, stopping: threading.Event, *, health_timeout: float, owner: str = "") -> DockerRuntime:
         import docker
 
         try:
@@ -75,7 +85,7 @@ class DockerRuntime:
                 f"runtime docker needs a Docker engine, and none answers ({_first_line(exc)}): start dockerd "
                 "or use --runtime simulate"
             ) from None
-        return cls(client, stopping, health_timeout)
+        return cls(client, stopping, health_timeout, owner)
 
     def describe(self) -> str:
         return (f"runtime docker: deployments run as containers labelled {LABEL}=1 on 127.0.0.1; "
@@ -130,7 +140,7 @@ class DockerRuntime:
                 name=f"unkey-local-{deployment.id}",
                 environment=self._environment(deployment),
                 ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
-                labels=labels_for(deployment),
+                labels=labels_for(deployment, self.owner),
             )
         except docker.errors.APIError as exc:
             raise RuntimeFailure("network", f"cannot start a container: {_first_line(exc)}") from None
@@ -226,9 +236,19 @@ def engine() -> Any:
     return client
 
 
-def local_containers(client: Any) -> list[LocalContainer]:
+def _filters(owner: str | None, deployment_id: str | None = None) -> dict[str, list[str]]:
+    labels = [f"{LABEL}=1"]
+    if owner is not None:
+        labels.append(f"{LABEL}.owner={owner}")
+    if deployment_id:
+        labels.append(f"{LABEL}.deployment={deployment_id}")
+    return {"label": labels}
+
+
+def local_containers(client: Any, owner: str | None = None) -> list[LocalContainer]:
+    """The local control plane's containers: those of one data dir's server, or all (owner None)."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    for container in client.containers.list(all=True, filters=_filters(owner)):
         labels = container.labels
         bindings = (container.attrs.get("HostConfig", {}).get("PortBindings") or {}).get(f"{CONTAINER_PORT}/tcp")
         port = bindings[0].get("HostPort") if bindings else None
@@ -246,9 +266,9 @@ def local_containers(client: Any) -> list[LocalContainer]:
     return found
 
 
-def remove_containers(client: Any, deployment_id: str | None = None) -> int:
-    label = f"{LABEL}.deployment={deployment_id}" if deployment_id else f"{LABEL}=1"
-    containers = client.containers.list(all=True, filters={"label": label})
+def remove_containers(client: Any, deployment_id: str | None = None, owner: str | None = None) -> int:
+    """Remove one deployment's container, or those of one data dir's server, or all (owner None)."""
+    containers = client.containers.list(all=True, filters=_filters(owner, deployment_id))
     for container in containers:
         container.remove(force=True)
     return len(containers)

@@ -181,9 +181,11 @@ def _runtime(options: ServeOptions, stopping: threading.Event) -> Runtime:
             fail_images=options.fail_images,
             step_times=options.step_times,
         )
-    from unkey_deploy.local.docker_runtime import DockerRuntime
+    from unkey_deploy.local.docker_runtime import DockerRuntime, owner_label
 
-    return DockerRuntime.connect(stopping, health_timeout=options.health_timeout)
+    return DockerRuntime.connect(
+        stopping, health_timeout=options.health_timeout, owner=owner_label(options.data_dir)
+    )
 
 
 def _root_key(options: ServeOptions, data_dir: Path) -> tuple[str | None, bool]:
