@@ -37,7 +37,8 @@ def test_request_body_headers_and_summary(run_cli, api):
         "dockerImage": IMAGE, "keyspaceId": "ks_1", "gitCommit": {"commitSha": "0123456789abcdef"},
     }
     assert create.headers["authorization"] == "Bearer unkey_secretroot123"
-    assert create.headers["x-unkey-client"].startswith("unkey-cli-py/")
+    assert create.headers["x-unkey-client"].startswith("unkey-cli/")
+    assert create.headers["user-agent"].startswith("unkey-deploy-python/")
     assert "Deployment ID: d_abc123" in result.stdout
     assert "Environment: Production" in result.stdout
     assert "https://acme-api.unkey.app" in result.stdout

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from unkey_deploy.api.deployments import Action, Deployment, PublicDeployments
-from unkey_deploy.errors import DeploymentFailed, DeployTimeout
+from unkey_deploy.errors import DeadlineExceeded, DeploymentFailed, DeployTimeout
 
 TARGET_STATUS = {"stop": "stopped", "start": "ready"}
 NEEDS_STATUS = {"promote": "ready", "rollback": "ready", "stop": "ready", "start": "stopped"}
@@ -77,20 +77,28 @@ def apply(
     api.act(action, deployment.id)
     deadline = clock() + timeout
     delay = 0.2
+    after = deployment
     while True:
         sleep(delay)
-        after = api.describe(deployment.id)
+        try:
+            after = api.describe(deployment.id)
+        except DeadlineExceeded:
+            raise _not_shown(action, deployment, after, timeout) from None
         if took_effect(action, after):
             return Change(action, deployment, after, previous_current)
         if after.status == "failed":
             reason = (after.error or {}).get("message") or "no reason given"
             raise DeploymentFailed(f"{action} of {deployment.id} failed: {reason}")
         if clock() >= deadline:
-            raise DeployTimeout(
-                f"the {action} of {deployment.id} was accepted but has not shown after {timeout:g}s "
-                f"(status: {after.status}); check it with `unkey deployments get {deployment.id}`"
-            )
+            raise _not_shown(action, deployment, after, timeout)
         delay = min(1.0, delay * 1.5)
+
+
+def _not_shown(action: Action, deployment: Deployment, after: Deployment, timeout: float) -> DeployTimeout:
+    return DeployTimeout(
+        f"the {action} of {deployment.id} was accepted but has not shown after {timeout:g}s "
+        f"(status: {after.status}); check it with `unkey deployments get {deployment.id}`"
+    )
 
 
 def question(action: Action, deployment: Deployment, previous_current: Deployment | None) -> str:

@@ -16,12 +16,15 @@ class ExitCode(IntEnum):
     BUILD = 4
     PUSH = 5
     TIMEOUT = 6
-    INTERRUPTED = 130
+    HANGUP = 129  # SIGHUP (the terminal went away)
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
 
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ready; 1 deployment failed or API refused the request; 2 usage error; "
-    "3 authentication or permission; 4 build failed; 5 push failed; 6 timed out; 130 interrupted."
+    "3 authentication or permission; 4 build failed; 5 push failed; 6 timed out; 130 interrupted (Ctrl-C); "
+    "143 and 129 stopped by SIGTERM and SIGHUP."
 )
 
 
@@ -98,6 +101,17 @@ class PushError(UnkeyError):
 
 class DeployTimeout(UnkeyError):
     exit_code = ExitCode.TIMEOUT
+
+
+class DeadlineExceeded(DeployTimeout):
+    """An API call could not finish before the command's --timeout (hanging server, long Retry-After).
+
+    `not_sent` is true when the request provably never reached the server."""
+
+    def __init__(self, message: str, *, operation: str = "", not_sent: bool = False) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.not_sent = not_sent
 
 
 class Interrupted(UnkeyError):

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from unkey_deploy.api.deployments import DeploymentsAPI, DeploymentState
-from unkey_deploy.errors import DeployTimeout, TransientError
+from unkey_deploy.errors import DeadlineExceeded, DeployTimeout, TransientError
 from unkey_deploy.report import Reporter
+from unkey_deploy.report.safe import MAX_LINES, text
 
 IMMINENT = frozenset({"NETWORK", "FINALIZING"})
+MAX_STEPS = MAX_LINES  # step lines shown per deployment; a server sending more gets a note instead
 
 
 @dataclass(frozen=True)
@@ -59,20 +61,26 @@ def watch(
     schedule = schedule or PollSchedule()
     started = clock() if started is None else started
     deadline = started + timeout
-    last_status, status_since, seen_steps, polls = "", started, 0, 0
+    last_status, status_since, seen_steps, shown_steps, polls = "", started, 0, 0, 0
     delay = schedule.first
+
+    def timed_out() -> DeployTimeout:
+        return DeployTimeout(
+            f"deployment {text(deployment_id, 200)} is not ready after waiting {timeout:g}s (last status: "
+            f"{text(last_status or 'unknown', 200)}); it keeps going: check it with "
+            f"`unkey deployments get {text(deployment_id, 200)}` or raise --timeout"
+        )
+
     while True:
         remaining = deadline - clock()
         if remaining <= 0:
-            raise DeployTimeout(
-                f"deployment {deployment_id} is not ready after waiting {timeout:g}s (last status: "
-                f"{last_status or 'unknown'}); it keeps going: check it with "
-                f"`unkey deployments get {deployment_id}` or raise --timeout"
-            )
+            raise timed_out()
         sleep(min(delay, remaining))
         polls += 1
         try:
             state = api.get(deployment_id)
+        except DeadlineExceeded:
+            raise timed_out() from None
         except TransientError as exc:
             backoff = exc.retry_after if exc.retry_after is not None else min(8.0, max(1.0, delay * 2))
             reporter.warn(f"{exc.message}; retrying in {backoff:.1f}s")
@@ -80,8 +88,12 @@ def watch(
             continue
         now = clock()
         new_steps = state.steps[seen_steps:]
-        for step in new_steps:
+        for step in new_steps[: max(0, MAX_STEPS - shown_steps)]:
             reporter.status(state.status, step.error_message or step.message, now - started)
+        if shown_steps <= MAX_STEPS < shown_steps + len(new_steps):
+            reporter.warn(f"the API reported {shown_steps + len(new_steps):,} steps; only the first {MAX_STEPS} "
+                          "are shown (see `unkey deployments get`)")
+        shown_steps += len(new_steps)
         if state.status != last_status:
             if not new_steps:
                 reporter.status(state.status, "", now - started)

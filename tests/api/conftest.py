@@ -146,7 +146,7 @@ def sent(api: RecordingAPI):
         assert (request.method, request.path) == ("POST", f"/v2/{operation}")
         assert request.headers["Authorization"] == f"Bearer {ROOT_KEY}"
         assert request.headers["Content-Type"] == "application/json"
-        assert request.headers["X-Unkey-Client"].startswith("unkey-cli-py/")
+        assert request.headers["X-Unkey-Client"].startswith("unkey-cli/")
         body = request.body
         assert check_body(operation, body) == [], body
         return body

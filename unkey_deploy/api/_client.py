@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,13 +22,19 @@ from unkey_deploy import __version__
 from unkey_deploy.errors import (
     APIError,
     AuthError,
+    DeadlineExceeded,
     NotFoundError,
     RouteGoneError,
     TransientError,
 )
+from unkey_deploy.report.safe import text
 
-USER_AGENT = f"unkey-cli-py/{__version__}"
+# Unkey's API tags a deployment as made by the CLI when X-Unkey-Client starts with `unkey-cli/`;
+# User-Agent names this implementation.
+CLIENT_HEADER = f"unkey-cli/{__version__}"
+USER_AGENT = f"unkey-deploy-python/{__version__}"
 DOCS_ERRORS = "https://unkey.com/docs/errors"
+MAX_BODY = 32 * 1024 * 1024  # an answer larger than this is not one of Unkey's
 
 
 @dataclass
@@ -53,7 +61,28 @@ class RetryPolicy:
         return min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
 
 
+def display_url(url: str) -> str:
+    """`url` as it may be shown: a password in it (https://user:pw@host) becomes ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(invalid URL)"
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+class _Overdue(Exception):
+    """A request did not finish in the time it was given (whatever the server was doing)."""
+
+
 class Client:
+    """POST /v2/<operation> with retries. With a deadline (`set_deadline`) no call outlives it: a hanging
+    request, a slow body or a Retry-After beyond it ends in DeadlineExceeded when the deadline passes."""
+
     def __init__(
         self,
         base_url: str,
@@ -64,19 +93,35 @@ class Client:
         on_retry: Callable[[TransientError, float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"X-Unkey-Client": USER_AGENT, "User-Agent": USER_AGENT, "Accept": "application/json"}
+        self._headers = {"X-Unkey-Client": CLIENT_HEADER, "User-Agent": USER_AGENT, "Accept": "application/json"}
         if root_key:
-            headers["Authorization"] = f"Bearer {root_key}"
+            self._headers["Authorization"] = f"Bearer {root_key}"
         self.base_url = base_url.rstrip("/")
+        self.shown_url = display_url(self.base_url)
+        self._secret = urlsplit(self.base_url).password
+        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
-        self._http = httpx.Client(
+        self.deadline: float | None = None  # time.monotonic() value
+        self._transport = transport
+        self._http = self._open()
+
+    def _open(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
+            headers=self._headers,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            transport=self._transport,
             trust_env=True,
+            follow_redirects=False,  # the key never goes where a redirect points
         )
+
+    def set_deadline(self, seconds: float) -> None:
+        """No call ends later than `seconds` from now."""
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
     def close(self) -> None:
         self._http.close()
@@ -99,6 +144,10 @@ class Client:
                 if not retryable or attempt + 1 >= self.retry.attempts:
                     raise
                 wait = self.retry.delay(attempt, exc.retry_after)
+                remaining = self.remaining()
+                if remaining is not None and wait >= remaining:
+                    exc.message += f"; not retried: the next try ({wait:.1f}s away) would come after --timeout"
+                    raise
                 if self.on_retry:
                     self.on_retry(exc, wait)
                 self.retry.sleep(wait)
@@ -107,53 +156,149 @@ class Client:
     def call_once(self, operation: str, body: dict[str, Any]) -> Response:
         url = f"/v2/{operation}"
         started = time.monotonic()
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded(f"{operation}: the timeout ran out before the request", operation=operation,
+                                   not_sent=True)
+        limit = self.timeout if remaining is None else min(self.timeout, remaining)
+        content = json.dumps(body)
         try:
-            resp = self._http.post(url, content=json.dumps(body), headers={"Content-Type": "application/json"})
+            status, headers, raw = self._bounded(lambda: self._post(url, content, limit), limit)
+        except _Overdue:
+            if remaining is not None and limit >= remaining:
+                raise DeadlineExceeded(f"{operation}: the API at {self.shown_url} did not answer before the "
+                                       "timeout", operation=operation) from None
+            raise TransientError(f"{operation}: the API at {self.shown_url} did not answer in time") from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            err = TransientError(f"cannot reach {self.base_url}: {_reason(exc)}")
+            err = TransientError(f"cannot reach {self.shown_url}: {self._reason(exc)}")
             err.not_sent = True  # type: ignore[attr-defined]
             raise err from None
         except httpx.TimeoutException:
-            raise TransientError(f"{operation}: the API at {self.base_url} did not answer in time") from None
+            raise TransientError(f"{operation}: the API at {self.shown_url} did not answer in time") from None
         except httpx.TransportError as exc:
-            raise TransientError(f"{operation}: connection to {self.base_url} failed: {_reason(exc)}") from None
+            raise TransientError(
+                f"{operation}: connection to {self.shown_url} failed: {self._reason(exc)}"
+            ) from None
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        envelope = _decode(resp)
+        if raw is None:
+            raise APIError(
+                f"{operation}: the answer from {self.shown_url} is larger than {MAX_BODY // 2**20} MB, which "
+                "Unkey's API never sends; check --api-url", status=status,
+            )
+        envelope, is_json = _decode(raw)
         meta = envelope.get("meta") if isinstance(envelope.get("meta"), dict) else {}
-        request_id = meta.get("requestId") if meta else None
-        if resp.status_code >= 400 or "error" in envelope:
-            raise error_from_response(operation, resp.status_code, envelope, request_id, resp.headers)
-        return Response(resp.status_code, envelope.get("data"), envelope, request_id, elapsed_ms)
+        request_id = meta.get("requestId") if meta and isinstance(meta.get("requestId"), str) else None
+        if 300 <= status < 400:
+            raise _redirect_error(operation, status, headers, self.shown_url, request_id)
+        if status >= 400 or "error" in envelope:
+            raise error_from_response(operation, status, envelope, request_id, headers)
+        if not is_json or not isinstance(envelope, dict) or "_raw" in envelope:
+            kind = text(headers.get("content-type") or "no content type", 80)
+            raise APIError(
+                f"{operation}: {self.shown_url} answered HTTP {status} with something that is not Unkey's JSON "
+                f"({kind}); check --api-url points at Unkey's API",
+                status=status,
+            )
+        if "data" not in envelope:
+            raise malformed(operation, "the answer has no `data`", request_id)
+        return Response(status, envelope.get("data"), envelope, request_id, elapsed_ms)
+
+    def _post(self, url: str, content: str, limit: float) -> tuple[int, httpx.Headers, bytes | None]:
+        """One POST, its body read in chunks up to MAX_BODY (None beyond)."""
+        timeout = httpx.Timeout(limit, connect=min(limit, 10.0))
+        headers = {"Content-Type": "application/json"}
+        with self._http.stream("POST", url, content=content, headers=headers, timeout=timeout) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():  # decoded (gzip...) chunk by chunk, so bounded as decoded
+                size += len(chunk)
+                if size > MAX_BODY:
+                    return resp.status_code, resp.headers, None
+                chunks.append(chunk)
+            return resp.status_code, resp.headers, b"".join(chunks)
+
+    def _bounded(self, work: Callable[[], Any], limit: float) -> Any:
+        """Run `work` in a worker thread and wait at most `limit` seconds for it. A request still running
+        then is abandoned with its connection (the next one gets a fresh connection pool)."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="unkey-api-request", daemon=True).start()
+        if not done.wait(max(limit, 0.0) + 0.05):
+            self._http = self._open()
+            raise _Overdue
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    def _reason(self, exc: Exception) -> str:
+        reason = _reason(exc)
+        return reason.replace(self._secret, "***") if self._secret else reason
+
+
+def malformed(operation: str, problem: str, request_id: str | None = None) -> APIError:
+    """An answer that is not what Unkey's API promises for `operation`: one line, never a success."""
+    details = [f"request ID: {text(request_id, 200)}"] if request_id else []
+    return APIError(
+        f"{operation}: the API's answer is not what Unkey's API sends ({problem}); check --api-url, or retry",
+        details=details,
+    )
+
+
+def _redirect_error(
+    operation: str, status: int, headers: httpx.Headers, shown_url: str, request_id: str | None
+) -> APIError:
+    location = headers.get("location") or ""
+    host = urlsplit(location).netloc.rpartition("@")[2] if "://" in location else ""
+    where = f" to {text(host, 200)}" if host else ""
+    return APIError(
+        f"{operation}: {shown_url} answered with a redirect (HTTP {status}){where}; the root key is never sent "
+        "after a redirect: pass the API's final URL as --api-url",
+        status=status,
+        request_id=request_id,
+    )
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or "Errno 111" in text:
+    reason = str(exc) or type(exc).__name__
+    if "Connection refused" in reason or "Errno 111" in reason:
         return "connection refused"
-    return text.splitlines()[0][:200]
+    return text(reason.splitlines()[0] if reason.strip() else reason, 200)
 
 
-def _decode(resp: httpx.Response) -> dict[str, Any]:
+def _decode(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """(the envelope, whether the body was JSON). A body that is not a JSON object is kept as `_raw`."""
     try:
-        value = resp.json()
-    except ValueError:
-        return {"_raw": resp.text[:500]}
-    return value if isinstance(value, dict) else {"_raw": value}
+        value = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return {"_raw": raw[:500].decode("utf-8", "replace")}, False
+    return (value, True) if isinstance(value, dict) else ({"_raw": value}, True)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
     value = headers.get("retry-after")
     if not value:
         return None
+    import math
+
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime
 
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
             return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def error_from_response(
@@ -164,21 +309,27 @@ def error_from_response(
     headers: httpx.Headers | None = None,
 ) -> APIError:
     """Turn an error envelope into one clear line plus details (request ID, docs link, each field)."""
+    from unkey_deploy.report.safe import MAX_LINES, lines
+
     raw_error = envelope.get("error")
     err: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
-    detail = str(err.get("detail") or err.get("title") or envelope.get("_raw") or f"HTTP {status}").strip()
+    detail = text(str(err.get("detail") or err.get("title") or envelope.get("_raw") or f"HTTP {status}").strip())
     error_type = err.get("type") if isinstance(err.get("type"), str) else None
-    details: list[str] = []
-    for item in err.get("errors") or []:
+    items = err.get("errors") if isinstance(err.get("errors"), list) else []
+    entries = []
+    for item in items[: MAX_LINES + 1]:
         if isinstance(item, dict):
-            line = f"{item.get('location', 'body')}: {item.get('message', '')}".strip()
+            line = f"{text(item.get('location', 'body'), 200)}: {text(item.get('message', ''))}".strip()
             if item.get("fix"):
-                line += f" (fix: {item['fix']})"
-            details.append(line)
+                line += f" (fix: {text(item['fix'])})"
+            entries.append(line)
+    details = lines(entries, what="errors")
+    if len(items) > MAX_LINES + 1:
+        details[-1] = f"… {len(items) - MAX_LINES:,} more errors not shown"
     if request_id:
-        details.append(f"request ID: {request_id}")
-    if error_type and error_type.startswith("http"):
-        details.append(f"docs: {error_type}")
+        details.append(f"request ID: {text(request_id, 200)}")
+    if error_type and error_type.startswith(("https://", "http://")):
+        details.append(f"docs: {text(error_type, 500)}")
     kwargs: dict[str, Any] = {
         "status": status,
         "request_id": request_id,

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from unkey_deploy.api._client import Client
-from unkey_deploy.errors import RouteGoneError
+from unkey_deploy.api._client import Client, Response, malformed
+from unkey_deploy.errors import DeadlineExceeded, RouteGoneError
+from unkey_deploy.report.safe import text
 
 Family = Literal["deploy", "deployments"]
 
@@ -99,38 +100,130 @@ class DeploymentState:
         return self.status in TERMINAL
 
 
-def state_from_deploy(data: dict[str, Any]) -> DeploymentState:
+# Answers are checked against what the API promises: a missing field or a wrong type is one clear error,
+# never a success. Strings shown to people go through report.safe.text; `raw` keeps the answer as sent.
+
+
+class _Shape:
+    """Reads the fields of one answer, raising `malformed` for the first one that is not as promised."""
+
+    def __init__(self, operation: str, request_id: str | None = None) -> None:
+        self.operation = operation
+        self.request_id = request_id
+
+    def fail(self, problem: str) -> Exception:
+        return malformed(self.operation, problem, self.request_id)
+
+    def mapping(self, value: Any, name: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"`{name}` must be an object, got {_kind(value)}")
+        return value
+
+    def optional_mapping(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name)
+        return {} if value is None else self.mapping(value, name)
+
+    def string(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+        value = data.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (required and not value):
+            raise self.fail(f"`{name}` must be a{' non-empty' if required else ''} string, got {_kind(value)}")
+        return value
+
+    def strings(self, data: dict[str, Any], name: str) -> tuple[str, ...]:
+        value = data.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(f"`{name}` must be a list of strings, got {_kind(value)}")
+        return tuple(value)
+
+    def integer(self, data: dict[str, Any], name: str) -> int | None:
+        value = data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(f"`{name}` must be an integer, got {_kind(value)}")
+        return value
+
+    def boolean(self, data: dict[str, Any], name: str) -> bool:
+        value = data.get(name)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.fail(f"`{name}` must be true or false, got {_kind(value)}")
+        return value
+
+    def objects(self, data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+        value = data.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self.fail(f"`{name}` must be a list of objects, got {_kind(value)}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "an empty string" if not value else "a string"
+    if isinstance(value, list):
+        return "a list with other things in it" if value else "an empty list"
+    return {dict: "an object", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _shown(value: str | None, limit: int = 500) -> str | None:
+    return text(value, limit) if value else None
+
+
+def state_from_deploy(data: Any, operation: str = "deploy.getDeployment",
+                      request_id: str | None = None) -> DeploymentState:
+    shape = _Shape(operation, request_id)
+    data = shape.mapping(data, "data")
     steps = tuple(
         Step(
-            status=str(s.get("status") or ""),
-            message=str(s.get("message") or ""),
-            error_message=s.get("errorMessage") or None,
-            created_at=s.get("createdAt"),
+            status=shape.string(s, "status") or "",
+            message=shape.string(s, "message") or "",
+            error_message=shape.string(s, "errorMessage") or None,
+            created_at=shape.integer(s, "createdAt"),
         )
-        for s in data.get("steps") or []
-        if isinstance(s, dict)
+        for s in shape.objects(data, "steps")
     )
     failed = next((s for s in steps if s.error_message), None)
+    error_message = shape.string(data, "errorMessage") or (failed.error_message if failed else None)
     return DeploymentState(
-        id=str(data.get("id") or ""),
-        status=str(data.get("status") or "UNSPECIFIED").upper(),
-        error_message=data.get("errorMessage") or (failed.error_message if failed else None),
-        hostnames=tuple(data.get("hostnames") or ()),
+        id=text(shape.string(data, "id", required=True), 200),
+        status=text(shape.string(data, "status", required=True), 100).upper(),
+        error_message=_shown(error_message, 2000),
+        hostnames=tuple(text(h, 300) for h in shape.strings(data, "hostnames")),
         steps=steps,
         raw=data,
     )
 
 
-def state_from_public(data: dict[str, Any]) -> DeploymentState:
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+def state_from_public(data: Any, operation: str = "deployments.getDeployment",
+                      request_id: str | None = None) -> DeploymentState:
+    shape = _Shape(operation, request_id)
+    data = shape.mapping(data, "data")
+    error = shape.optional_mapping(data, "error")
     return DeploymentState(
-        id=str(data.get("id") or ""),
-        status=str(data.get("status") or "unspecified").upper(),
-        error_message=error.get("message") if error else None,
-        failed_step=error.get("step") if error else None,
-        hostnames=tuple(data.get("domains") or ()),
+        id=text(shape.string(data, "id", required=True), 200),
+        status=text(shape.string(data, "status", required=True), 100).upper(),
+        error_message=_shown(shape.string(error, "message"), 2000),
+        failed_step=_shown(shape.string(error, "step"), 200),
+        hostnames=tuple(text(h, 300) for h in shape.strings(data, "domains")),
         raw=data,
     )
+
+
+def created_id(resp: Response, operation: str) -> str:
+    """The deploymentId of a createDeployment answer."""
+    shape = _Shape(operation, resp.request_id)
+    return text(shape.string(shape.mapping(resp.data, "data"), "deploymentId", required=True), 200)
 
 
 class DeploymentsAPI:
@@ -146,30 +239,42 @@ class DeploymentsAPI:
 
     def create(self, request: DeploymentRequest) -> str:
         """Create a deployment; never retried once the request may have reached the server."""
+        try:
+            return self._create(request)
+        except DeadlineExceeded as exc:
+            if exc.not_sent:
+                raise
+            raise DeadlineExceeded(
+                f"{exc.message}; a deployment may have been created: look for it with `unkey deployments list "
+                f"--project={request.project}` before deploying again",
+                operation=exc.operation,
+            ) from None
+
+    def _create(self, request: DeploymentRequest) -> str:
         if self.family == "deploy":
             try:
                 resp = self.client.call("deploy.createDeployment", request.deploy_body(), idempotent=False)
-                return str(resp.data["deploymentId"])
+                return created_id(resp, "deploy.createDeployment")
             except RouteGoneError as exc:
                 self._fall_back(f"deploy.createDeployment is gone ({exc.status}); using deployments.*")
         resp = self.client.call("deployments.createDeployment", request.deployments_body(), idempotent=False)
-        return str(resp.data["deploymentId"])
+        return created_id(resp, "deployments.createDeployment")
 
     def redeploy(self, deployment_id: str, project: str, app: str, environment: str) -> str:
         """Re-run a deployment (createDeployment with the `deployment` source) in `environment`."""
         body = redeploy_body(deployment_id, project, app, environment)
         resp = self.client.call("deployments.createDeployment", body, idempotent=False)
-        return str(resp.data["deploymentId"])
+        return created_id(resp, "deployments.createDeployment")
 
     def get(self, deployment_id: str) -> DeploymentState:
         if self.family == "deploy":
             try:
                 resp = self.client.call("deploy.getDeployment", {"deploymentId": deployment_id})
-                return state_from_deploy(resp.data or {})
+                return state_from_deploy(resp.data, "deploy.getDeployment", resp.request_id)
             except RouteGoneError as exc:
                 self._fall_back(f"deploy.getDeployment is gone ({exc.status}); using deployments.*")
         resp = self.client.call("deployments.getDeployment", {"deploymentId": deployment_id})
-        return state_from_public(resp.data or {})
+        return state_from_public(resp.data, "deployments.getDeployment", resp.request_id)
 
     def _fall_back(self, message: str) -> None:
         self.family = "deployments"
@@ -204,22 +309,27 @@ class Deployment:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Deployment:
-        git, docker, error = (_mapping(data.get(name)) for name in ("git", "docker", "error"))
+    def from_api(cls, data: Any, operation: str = "deployments.getDeployment",
+                 request_id: str | None = None) -> Deployment:
+        """A deployment from the API's answer; strings meant for people are made safe to print."""
+        shape = _Shape(operation, request_id)
+        data = shape.mapping(data, "data")
+        git, docker, error = (shape.optional_mapping(data, name) for name in ("git", "docker", "error"))
+        error_shown = {name: text(value) for name, value in error.items()} if error else None
         return cls(
-            id=str(data.get("id") or ""),
-            status=str(data.get("status") or "unspecified").lower(),
-            is_current=bool(data.get("isCurrent")),
-            project=str(data.get("project") or ""),
-            app=str(data.get("app") or ""),
-            environment=str(data.get("environment") or ""),
-            available_actions=tuple(data.get("availableActions") or ()),
-            domains=tuple(data.get("domains") or ()),
-            image=docker.get("image") or None,
-            branch=git.get("branch") or None,
-            commit_sha=git.get("commitSha") or None,
-            created_at=data.get("createdAt"),
-            error=error or None,
+            id=text(shape.string(data, "id", required=True), 200),
+            status=text(shape.string(data, "status", required=True), 100).lower(),
+            is_current=shape.boolean(data, "isCurrent"),
+            project=text(shape.string(data, "project") or "", 300),
+            app=text(shape.string(data, "app") or "", 300),
+            environment=text(shape.string(data, "environment") or "", 300),
+            available_actions=tuple(text(a, 100) for a in shape.strings(data, "availableActions")),
+            domains=tuple(text(d, 300) for d in shape.strings(data, "domains")),
+            image=_shown(shape.string(docker, "image")),
+            branch=_shown(shape.string(git, "branch"), 300),
+            commit_sha=_shown(shape.string(git, "commitSha"), 100),
+            created_at=shape.integer(data, "createdAt"),
+            error=error_shown,
             raw=data,
         )
 
@@ -295,14 +405,19 @@ class PublicDeployments:
     def describe(self, deployment_id: str) -> Deployment:
         operation = "deployments.getDeployment"
         resp = self.client.call(operation, deployment_id_body(operation, deployment_id))
-        return Deployment.from_api(resp.data or {})
+        return Deployment.from_api(resp.data, operation, resp.request_id)
 
     def page(self, filters: ListFilters, cursor: str | None = None) -> Page:
-        resp = self.client.call("deployments.listDeployments", filters.body(cursor))
-        pagination = resp.envelope.get("pagination") or {}
-        more = bool(pagination.get("hasMore")) and bool(pagination.get("cursor"))
-        items = tuple(Deployment.from_api(item) for item in resp.data or [] if isinstance(item, dict))
-        return Page(items, str(pagination["cursor"]) if more else None)
+        operation = "deployments.listDeployments"
+        resp = self.client.call(operation, filters.body(cursor))
+        shape = _Shape(operation, resp.request_id)
+        pagination = shape.optional_mapping(resp.envelope, "pagination")
+        if not isinstance(resp.data, list):
+            raise shape.fail(f"`data` must be a list of deployments, got {_kind(resp.data)}")
+        next_cursor = shape.string(pagination, "cursor")
+        more = shape.boolean(pagination, "hasMore") and bool(next_cursor)
+        items = tuple(Deployment.from_api(item, operation, resp.request_id) for item in resp.data)
+        return Page(items, text(next_cursor, 1000) if more and next_cursor else None)
 
     def pages(self, filters: ListFilters, cursor: str | None = None) -> Iterator[Page]:
         """Every page from `cursor` on, following the cursor until the last one."""

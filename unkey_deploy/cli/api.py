@@ -7,7 +7,6 @@ locally against the API's request schema, then prints `req_xxx (took 45ms)` and 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -293,12 +292,14 @@ def _send(
     url = resolve_api_url(api_url, config)
     with open_client(url, credentials.root_key, PlainReporter(sys.stderr)) as client:
         response = request(client)
+    from unkey_deploy.report.safe import json_text, text
+
     if output == "json":
-        print(json.dumps(response.envelope, indent=2, ensure_ascii=False))
+        print(json_text(response.envelope))
     else:
-        print(f"{response.request_id or 'no request ID'} (took {response.elapsed_ms}ms)")
+        print(f"{text(response.request_id or 'no request ID', 200)} (took {response.elapsed_ms}ms)")
         print()
-        print(json.dumps(response.data, indent=2, ensure_ascii=False))
+        print(json_text(response.data))
 
 
 def _warn(message: str) -> None:

@@ -63,7 +63,10 @@ def deploy(
     root_key: options.RootKey = None,
     api_base_url: options.ApiUrl = None,
     config: options.ConfigPath = None,
-    timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
+    timeout: Annotated[
+        float,
+        typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", callback=options.timeout_seconds),
+    ] = 600,
     output: Annotated[
         Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")
     ] = Output.text,
@@ -149,6 +152,7 @@ def deploy(
                 print_dry_run_request(human, deployment_request(target, source, image), target)
                 return
         client = open_client(api_url, key, reporter)
+        client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:
             outcome = deploy_image(deployments, deployment_request(target, source, image), target, reporter)

@@ -19,6 +19,7 @@ from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
 from unkey_deploy.cli.options import ConfigPath as ConfigOption
 from unkey_deploy.cli.options import Local as LocalOption
 from unkey_deploy.cli.options import RootKey as RootKeyOption
+from unkey_deploy.cli.options import timeout_seconds
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
 ]
 TimeoutOption = Annotated[
-    float, typer.Option(envvar="UNKEY_TIMEOUT", min=1, help="Seconds to wait for the change to show.")
+    float,
+    typer.Option(envvar="UNKEY_TIMEOUT", callback=timeout_seconds, help="Seconds to wait for the change to show."),
 ]
 
 ID_FLAGS = {"deploymentId": "ID"}
@@ -119,7 +121,9 @@ def list_deployments(
                 break
     found.sort(key=lambda d: -(d.created_at or 0))  # newest first; stable for equal times
     if output is Output.json:
-        print(json.dumps([d.raw for d in found], indent=2))
+        from unkey_deploy.report.safe import json_text
+
+        print(json_text([d.raw for d in found]))
     else:
         print(_table(found, show_app=app_ is None))
     if next_cursor:
@@ -214,7 +218,9 @@ def get(
     with _client(local, root_key, api_base_url, config) as client:
         deployment = _describe(PublicDeployments(client), deployment_id)
     if output is Output.json:
-        print(json.dumps({**deployment.raw, "urls": [url_for(h) for h in deployment.domains]}, indent=2))
+        from unkey_deploy.report.safe import json_text
+
+        print(json_text({**deployment.raw, "urls": [url_for(h) for h in deployment.domains]}))
     else:
         print(_details(deployment))
 
@@ -223,6 +229,7 @@ def _details(d: Deployment) -> str:
     from datetime import UTC, datetime
 
     from unkey_deploy.pipeline import url_for
+    from unkey_deploy.report.safe import text
 
     def when(ms: Any) -> str:
         if not isinstance(ms, int):
@@ -247,7 +254,7 @@ def _details(d: Deployment) -> str:
         lines.append(f"    Error: {error.get('message', '')} (step {error.get('step', '?')}, {error.get('code', '?')})")
     lines += [
         f"    Actions: {', '.join(d.available_actions) or 'none'}",
-        f"    Regions: {', '.join(raw.get('regions') or []) or 'none'}",
+        f"    Regions: {_value(raw.get('regions') or []) if raw.get('regions') else 'none'}",
         f"    Created: {when(raw.get('createdAt'))}",
     ]
     if "updatedAt" in raw:
@@ -255,7 +262,7 @@ def _details(d: Deployment) -> str:
     runtime = raw.get("runtime") if isinstance(raw.get("runtime"), dict) else {}
     if runtime:
         lines.append("Runtime")
-        lines += [f"    {name}: {_value(value)}" for name, value in runtime.items()]
+        lines += [f"    {text(name, 100)}: {_value(value)}" for name, value in list(runtime.items())[:50]]
     lines.append("Domains")
     lines += [f"    {url_for(h)}" for h in d.domains] or ["    (none assigned)"]
     known = {"id", "status", "isCurrent", "project", "app", "environment", "docker", "git", "error",
@@ -263,14 +270,17 @@ def _details(d: Deployment) -> str:
     extra = {name: value for name, value in raw.items() if name not in known}
     if extra:
         lines.append("Other")
-        lines += [f"    {name}: {_value(value)}" for name, value in extra.items()]
+        lines += [f"    {text(name, 100)}: {_value(value)}" for name, value in list(extra.items())[:50]]
     return "\n".join(lines)
 
 
 def _value(value: Any) -> str:
+    """A value of the answer the CLI does not know, as one bounded, printable line."""
+    from unkey_deploy.report.safe import text
+
     if isinstance(value, list):
-        return " ".join(str(v) for v in value) or "-"
-    return json.dumps(value) if isinstance(value, dict | bool) or value is None else str(value)
+        return text(" ".join(str(v) for v in value[:100])) or "-"
+    return text(json.dumps(value) if isinstance(value, dict | bool) or value is None else str(value))
 
 
 # promote, rollback, stop, start
@@ -304,6 +314,7 @@ def _action_command(action: Action) -> Any:
         if not yes and not _interactive():
             raise UsageError(f"{action} needs confirmation: pass --yes (there is no terminal to ask on)")
         with _client(local, root_key, api_base_url, config) as client:
+            client.set_deadline(timeout)
             api = PublicDeployments(client)
             deployment = _describe(api, deployment_id)
             reason = actions.refusal(action, deployment)
@@ -342,7 +353,9 @@ def redeploy(
     env: Annotated[
         str | None, typer.Option("--env", help="Environment to deploy to [default: the deployment's own].")
     ] = None,
-    timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
+    timeout: Annotated[
+        float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", callback=timeout_seconds)
+    ] = 600,
     output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
     verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
     root_key: RootKeyOption = None,
@@ -361,6 +374,7 @@ def redeploy(
 
     human = sys.stdout if output is Output.text else sys.stderr
     with _client(local, root_key, api_base_url, config) as client:
+        client.set_deadline(timeout)
         original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
         build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)

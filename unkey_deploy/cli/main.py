@@ -61,12 +61,51 @@ _register()
 
 
 def error(message: str, details: list[str] | None = None) -> None:
-    """Print an error as one line (plus indented detail lines) on stderr."""
+    """Print an error as one line (plus indented detail lines) on stderr; what they hold is shown as data."""
     from unkey_deploy.report import style_error
+    from unkey_deploy.report.safe import lines, text
 
-    print(style_error(message), file=sys.stderr)
-    for line in details or []:
+    print(style_error(text(message)), file=sys.stderr)
+    for line in lines(details or [], what="details"):
         print(f"  {line}", file=sys.stderr)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (every `except KeyboardInterrupt` and `finally` runs)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stopped_by: list[int] = []  # the signal that stopped the command, if one did
+_installed: dict[int, object] = {}  # signal -> the handler it had before run()
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    import signal
+
+    if _stopped_by:
+        return  # a second signal while cleaning up: let the cleanup finish
+    _stopped_by.append(signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _handle_stop_signals() -> None:
+    """SIGTERM and SIGHUP behave like Ctrl-C; commands that handle them (`unkey local serve`) override this."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
+            if signal.getsignal(sig) is signal.SIG_DFL:  # an ignored SIGHUP (nohup) stays ignored
+                _installed[sig] = signal.signal(sig, _on_stop_signal)
+
+
+def _interrupted_code() -> int:
+    """130 for Ctrl-C, 128 + the signal number for SIGTERM (143) and SIGHUP (129)."""
+    return 128 + _stopped_by[0] if _stopped_by else int(ExitCode.INTERRUPTED)
 
 
 def _report_ci_failure(exc: UnkeyError, argv: list[str] | None) -> None:
@@ -80,6 +119,8 @@ def _report_ci_failure(exc: UnkeyError, argv: list[str] | None) -> None:
 def run(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     code: int = ExitCode.OK
+    _stopped_by.clear()
+    _handle_stop_signals()
     try:
         # Non-standalone, typer returns the code of an Exit (Ctrl-C outside our handlers is Exit(130))
         returned = command.main(args=argv, prog_name="unkey", standalone_mode=False)
@@ -87,10 +128,11 @@ def run(argv: list[str] | None = None) -> None:
             code = returned
             if code == ExitCode.INTERRUPTED:
                 error("interrupted")
+                code = _interrupted_code()
     except UnkeyError as exc:
         error(exc.message, exc.details)
         _report_ci_failure(exc, argv)
-        code = exc.exit_code
+        code = _interrupted_code() if exc.exit_code == ExitCode.INTERRUPTED else exc.exit_code
     except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:
         print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
         code = ExitCode.USAGE
@@ -102,7 +144,7 @@ def run(argv: list[str] | None = None) -> None:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         error("interrupted")
-        code = ExitCode.INTERRUPTED
+        code = _interrupted_code()
     except click.exceptions.ClickException as exc:
         error(exc.format_message())
         code = exc.exit_code
@@ -118,6 +160,8 @@ def run(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         error(f"unexpected error: {type(exc).__name__}: {exc} (set UNKEY_DEBUG=1 for the traceback and report it)")
         code = ExitCode.FAILED
+    finally:
+        _restore_stop_signals()
     if argv is not None:  # called in-process (e.g. from Python code): leave the interpreter running
         raise SystemExit(int(code))
     # Console script: every file, temp dir and connection is closed by now. Skipping interpreter teardown
@@ -126,6 +170,15 @@ def run(argv: list[str] | None = None) -> None:
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
     os._exit(int(code))
+
+
+def _restore_stop_signals() -> None:
+    import signal
+
+    for sig, previous in list(_installed.items()):
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(sig, previous)  # type: ignore[arg-type]
+        del _installed[sig]
 
 
 if __name__ == "__main__":

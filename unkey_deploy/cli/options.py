@@ -15,6 +15,15 @@ class Output(StrEnum):
     json = "json"
 
 
+def timeout_seconds(value: float) -> float:
+    """--timeout (or UNKEY_TIMEOUT): a finite number of seconds, at least 1 (nan, inf and negatives are not)."""
+    import math
+
+    if not math.isfinite(value) or value < 1:
+        raise typer.BadParameter(f"--timeout (or UNKEY_TIMEOUT) must be a number of seconds of at least 1, got {value}")
+    return value
+
+
 # -- API -------------------------------------------------------------------------------------------
 RootKey = Annotated[
     str | None,

@@ -14,17 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from unkey_deploy.report import safe
 from unkey_deploy.report.plain import PlainReporter
 
-
-def escape_data(value: str) -> str:
-    """The message part of a workflow command: newlines would end the command."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    """A `key=value` property of a workflow command (title, file, ...)."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+escape_data = safe.command_data  # the message part of a workflow command: newlines would end the command
+escape_property = safe.command_property  # a `key=value` property of a workflow command (title, file, ...)
 
 
 class GitHubReporter(PlainReporter):
@@ -41,9 +35,13 @@ class GitHubReporter(PlainReporter):
         self._step_groups: set[str] = set()
         self._stop_token: str | None = None
 
+    def _line(self, line: str) -> None:
+        # between ::stop-commands:: and its token the runner reads no commands: no need to quote `::`
+        self._emit(safe.text(line, shield=self._stop_token is None))
+
     def group(self, title: str) -> None:
         self._close_group()
-        self._line(f"::group::{escape_data(title)}")
+        self._emit(f"::group::{escape_data(title)}")
         self._group_open = True
 
     def end_group(self) -> None:
@@ -76,17 +74,17 @@ class GitHubReporter(PlainReporter):
     def _stop_commands(self) -> None:
         if self._stop_token is None:
             self._stop_token = secrets.token_hex(16)
-            self._line(f"::stop-commands::{self._stop_token}")
+            self._emit(f"::stop-commands::{self._stop_token}")
 
     def _resume_commands(self) -> None:
         if self._stop_token is not None:
-            self._line(f"::{self._stop_token}::")
+            self._emit(f"::{self._stop_token}::")
             self._stop_token = None
 
     def _close_group(self) -> None:
         self._resume_commands()
         if self._group_open:
-            self._line("::endgroup::")
+            self._emit("::endgroup::")
             self._group_open = False
 
 
@@ -116,10 +114,7 @@ def outputs_for(result: Mapping[str, Any], url: str) -> dict[str, str]:
     }
 
 
-def _cell(value: str) -> str:
-    """Text as one Markdown table cell: no pipes, no raw HTML, no line breaks."""
-    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return "<br>".join(line for line in text.splitlines() if line.strip()) or " "
+_cell = safe.markdown  # text as one Markdown table cell: no syntax, no HTML, no line breaks
 
 
 def _code(value: str) -> str:
@@ -127,12 +122,15 @@ def _code(value: str) -> str:
 
 
 def commit_link(sha: str | None, env: Mapping[str, str]) -> str:
+    """The short SHA, linked to the commit on GitHub when it is a commit SHA (hex)."""
+    import re
+
     if not sha:
         return "none"
     server, repository = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_REPOSITORY")
-    if not repository:
-        return _code(sha[:7])
-    return f"[{_cell(sha[:7])}]({server}/{repository}/commit/{sha})"
+    if not repository or not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha):
+        return _code(sha[:40])
+    return safe.markdown_link(sha[:7], f"{server}/{repository}/commit/{sha}")
 
 
 def summary_markdown(result: Mapping[str, Any], env: Mapping[str, str], failed_step: str | None = None) -> str:
@@ -149,7 +147,7 @@ def summary_markdown(result: Mapping[str, Any], env: Mapping[str, str], failed_s
         ("Branch", _code(str(result.get("branch") or ""))),
         ("Commit", commit_link(result.get("commit"), env)),
         ("Image", _code(str(result.get("image") or ""))),
-        ("Domains", "<br>".join(f"[{_cell(u)}]({u})" for u in urls) or "none"),
+        ("Domains", "<br>".join(safe.markdown_link(u, u) for u in urls[:20]) or "none"),
         ("Duration", f"{(result.get('durationMs') or 0) / 1000:.1f}s"),
     ]
     if not ready:

@@ -9,6 +9,7 @@ import sys
 from typing import TextIO
 
 from unkey_deploy.report import Reporter
+from unkey_deploy.report.safe import text
 
 
 def _fmt_elapsed(seconds: float) -> str:
@@ -23,8 +24,12 @@ class PlainReporter(Reporter):
         self._names: dict[str, str] = {}
         self._logs: dict[str, list[str]] = {}
 
-    def _line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+    def _line(self, line: str) -> None:
+        """One line of output; whatever it holds (server messages, build logs) is shown as data."""
+        self._emit(text(line))
+
+    def _emit(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
 
     def info(self, message: str) -> None:
         self._line(message)

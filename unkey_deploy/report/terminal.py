@@ -9,6 +9,7 @@ from typing import TextIO
 
 from unkey_deploy.report import Reporter, color_enabled
 from unkey_deploy.report.plain import _fmt_elapsed
+from unkey_deploy.report.safe import text
 
 
 class TerminalReporter(Reporter):
@@ -40,12 +41,12 @@ class TerminalReporter(Reporter):
             self._live.stop()
             self._active = False
 
-    def _print(self, text: str, style: str | None = None) -> None:
-        self.console.print(text, style=style, markup=False, highlight=False)
+    def _print(self, line: str, style: str | None = None) -> None:
+        self.console.print(text(line), style=style, markup=False, highlight=False)
 
     def _refresh(self, label: str) -> None:
         self._ensure_live()
-        self._spinner.update(text=label)
+        self._spinner.update(text=text(label, 300))
 
     def info(self, message: str) -> None:
         self._print(message)
