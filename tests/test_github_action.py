@@ -4,6 +4,7 @@ against `unkey local serve` and a detached-HEAD checkout."""
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
 import re
@@ -126,11 +127,12 @@ def test_deploys_and_publishes_outputs_and_summary(harness, server, checkout):
     assert hostnames[0].startswith("acme-api-production-")
     assert run.outputs["image"] == "ghcr.io/acme/api:v1"
 
-    assert "### ✅ Deployed acme/api to production" in run.summary
-    assert f"<code>{run.outputs['deployment-id']}</code>" in run.summary
-    assert "| Branch | <code>main</code> |" in run.summary  # detached HEAD: from GITHUB_REF_NAME
+    shown = html.unescape(run.summary)  # text in cells is entity-escaped so no Markdown syntax survives
+    assert "### ✅ Deployed acme/api to production" in shown
+    assert f"<code>{run.outputs['deployment-id']}</code>" in shown
+    assert "| Branch | <code>main</code> |" in shown  # detached HEAD: from GITHUB_REF_NAME
     assert f"[{sha[:7]}](https://github.com/acme/api/commit/{sha})" in run.summary
-    assert "| Duration |" in run.summary and run.outputs["url"] in run.summary
+    assert "| Duration |" in run.summary and f"]({run.outputs['url']})" in run.summary
 
     assert "Using the cached CLI" in run.step("Install the CLI").stdout
     assert not run.step("Set up Python").would_run  # the runner's python3 is recent enough
@@ -150,9 +152,10 @@ def test_failed_deployment_fails_the_step_with_the_reason(harness, server):
     [annotation] = run.annotations
     assert annotation.level == "error" and "simulated failure" in annotation.message
     assert annotation.properties["title"] == "unkey deploy failed (deploy)"
-    assert "### ❌ Deployment failed: acme/api to production" in run.summary
-    assert "| Failed step | Deploying image (simulated) |" in run.summary
-    assert "simulated failure" in run.summary.split("| Error |", 1)[1]
+    shown = html.unescape(run.summary)
+    assert "### ❌ Deployment failed: acme/api to production" in shown
+    assert "| Failed step | Deploying image (simulated) |" in shown
+    assert "simulated failure" in shown.split("| Error |", 1)[1]
     assert_secrets_masked_first(run, ROOT_KEY)
 
 
@@ -162,7 +165,7 @@ def test_unreachable_api_fails_with_an_annotation_and_a_summary(harness):
     assert run.step("deploy").exit_code == 1
     [annotation] = run.annotations
     assert "cannot reach http://127.0.0.1:9" in annotation.message
-    assert "| Failed step | API request |" in run.summary
+    assert "| Failed step | API request |" in html.unescape(run.summary)
     assert run.outputs["deployment-id"] == ""
 
 

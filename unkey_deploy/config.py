@@ -30,16 +30,68 @@ def load_config(path: Path | str | None) -> dict[str, Any]:
 
     p = Path(path).expanduser() if path else default_config_path()
     try:
-        raw = p.read_bytes()
+        raw = _read_bounded(p)
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}; fix or remove it") from None
+    check_trusted(p)
     warn_if_readable_by_others(p)
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML ({exc}); fix or remove it") from None
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_bounded(path: Path) -> bytes:
+    """A config file's bytes; one larger than MAX_CONFIG_BYTES (or /dev/zero) is refused, not read whole."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KB; point --config at the "
+                          "right file")
+    return raw
+
+
+def check_trusted(path: Path) -> None:
+    """Refuse a config file that another user could have written, the way ssh treats ~/.ssh.
+
+    The file (and, through a symlink, the file it points to) and the directories holding them must be
+    owned by this user (or root) and not writable by group or others; a sticky directory such as /tmp
+    may hold a file of ours. Otherwise the root key and API URL in it are never used: someone else could
+    have pointed `api_url` at their own server to collect the key.
+    """
+    if not hasattr(os, "getuid"):  # pragma: no cover - no POSIX owners
+        return
+    uid = os.getuid()
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return  # gone or a loop: reading it already failed or will
+    checked = dict.fromkeys([path.parent, real.parent, real])
+    file_owner = real.stat().st_uid
+    for target in checked:
+        try:
+            info = target.stat()
+        except OSError:
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid not in (uid, 0):
+            raise ConfigError(
+                f"refusing to use config file {path}: {target} belongs to another user (uid {info.st_uid}), who "
+                f"could have changed its root key or API URL; use a config file of your own (--config)"
+            )
+        writable = mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if writable and target.is_dir() and mode & stat.S_ISVTX and file_owner == uid:
+            continue  # a sticky directory (/tmp): others cannot replace our file in it
+        if writable:
+            raise ConfigError(
+                f"refusing to use config file {path}: {target} is writable by other users (mode {mode:04o}), who "
+                f"could change its root key or API URL; run: chmod go-w {target}"
+            )
 
 
 _warned_readable: set[Path] = set()
@@ -93,9 +145,38 @@ def resolve_api_url(flag_value: str | None, config_path: Path | str | None) -> s
     else:
         file_value = load_config(config_path).get("api_url")
         url = file_value if isinstance(file_value, str) and file_value else DEFAULT_API_URL
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"invalid API URL {url!r}: it must start with http:// or https://")
+    if not url.startswith(("http://", "https://")) or not _host_of(url):
+        raise UsageError(f"invalid API URL {display_url(url)!r}: it must be http:// or https:// and a host")
     return url.rstrip("/")
+
+
+def _host_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    return parts.hostname
+
+
+def display_url(url: str) -> str:
+    """`url` as it may be shown: a password in it (https://user:pw@host) becomes ***."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(an invalid URL)"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{f'[{host}]' if ':' in host else host}"
+    if port is not None:
+        netloc += f":{port}"
+    return parts._replace(netloc=netloc).geturl()
 
 
 def mask_key(key: str) -> str:
@@ -106,23 +187,78 @@ def mask_key(key: str) -> str:
     return f"{prefix}…{key[-4:]}"
 
 
-def load_project_config(directory: Path) -> tuple[dict[str, Any], Path | None]:
-    """The project's unkey.yaml (or unkey.yml), if any, as a mapping."""
-    import yaml
+MAX_PROJECT_CONFIG_BYTES = 1024 * 1024
+MAX_YAML_ALIASES = 100  # unkey.yaml needs few if any; a "billion laughs" file needs many
 
+
+def load_project_config(directory: Path) -> tuple[dict[str, Any], Path | None]:
+    """The project's unkey.yaml (or unkey.yml), if any, as a mapping.
+
+    Size and aliases are limited before anything is built from the YAML, so a hostile file is refused
+    at once instead of expanding into gigabytes."""
     for name in PROJECT_CONFIG_NAMES:
         path = directory / name
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}" if mark else ""
-                raise ConfigError(f"{path} is not valid YAML{where}; fix the file") from None
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path} must be a mapping of settings (e.g. `image: ghcr.io/acme/api`)")
-            return data, path
+        try:
+            if not path.is_file():
+                continue
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_PROJECT_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}; fix or remove it") from None
+        if len(raw) > MAX_PROJECT_CONFIG_BYTES:
+            raise ConfigError(f"{path} is larger than {MAX_PROJECT_CONFIG_BYTES // 1024} KB; an unkey.yaml holds a "
+                              "few settings")
+        try:
+            data = _parse_project_yaml(raw.decode("utf-8"), path) or {}
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must be a mapping of settings (e.g. `image: ghcr.io/acme/api`)")
+        return data, path
     return {}, None
+
+
+def _parse_project_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    try:
+        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_YAML_ALIASES:
+            raise ConfigError(f"{path} uses {aliases} YAML aliases (at most {MAX_YAML_ALIASES}); write the values "
+                              "out instead of repeating anchors")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}; fix the file") from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests too deeply to be an unkey.yaml; fix the file") from None
+
+
+def project_section(data: dict[str, Any], name: str, path: Path | None) -> dict[str, Any]:
+    """A mapping section of unkey.yaml (`build:`), empty when absent; anything else is a clear error."""
+    value = data.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path or 'unkey.yaml'}: `{name}` must be a mapping of settings (`{name}:` then indented "
+                          f"`key: value` lines), got {yaml_kind(value)}")
+    return value
+
+
+def yaml_kind(value: Any) -> str:
+    """What a YAML value is, for error messages: `a string ('x')`, `a number (3)`, `a list`."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
 
 
 ROOT_KEY_FIELD = "root_key"
@@ -169,17 +305,27 @@ _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"
 
 def _config_target(config_path: Path | str | None) -> Path:
     path = Path(config_path).expanduser() if config_path else default_config_path()
-    return path.resolve() if path.is_symlink() else path
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=True)
+    except FileNotFoundError:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop before Python 3.13
+        raise ConfigError(f"config file {path} is a symlink that never reaches a file (a loop); remove it: "
+                          f"rm {path}") from None
 
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        text = _read_bounded(path).decode("utf-8")
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise ConfigError(f"cannot read config file {path}: {reason}") from None
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not UTF-8"
+        raise ConfigError(f"cannot read config file {path}: {reason}; fix or remove it") from None
+    check_trusted(path)
+    return text
 
 
 def _parse(text: str, path: Path) -> dict[str, Any]:
@@ -220,13 +366,30 @@ def _replace_top_level(text: str, name: str, line: str | None, path: Path) -> st
     raise ConfigError(f"cannot update {name} in {path} automatically; edit the file by hand")
 
 
+def _make_private_dir(directory: Path, *, own: bool) -> None:
+    """`~/.unkey` (or a directory created for the file) becomes 0700, like ~/.ssh; a directory of another
+    user is refused unless sticky (/tmp). Another directory chosen with --config keeps its mode."""
+    info = directory.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        if info.st_mode & stat.S_ISVTX:
+            return
+        raise ConfigError(f"cannot store the root key in {directory}: it belongs to another user; "
+                          "use a config file in a directory of your own (--config)")
+    if own and not info.st_mode & stat.S_ISVTX and stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(directory, 0o700)
+
+
 def _write_private(path: Path, text: str) -> None:
     import tempfile
 
     directory = path.parent
-    if not directory.exists():
-        directory.mkdir(mode=0o700, parents=True)
-        os.chmod(directory, 0o700)
+    try:
+        created = not directory.exists()
+        if created:
+            directory.mkdir(mode=0o700, parents=True)
+        _make_private_dir(directory, own=created or directory.name == ".unkey")
+    except OSError as exc:
+        raise ConfigError(f"cannot create the config directory {directory}: {exc.strerror or exc}") from None
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from unkey_deploy import __version__
+from unkey_deploy.config import display_url
 from unkey_deploy.errors import (
     APIError,
     AuthError,
@@ -59,20 +60,6 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), 60.0)
         return min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
-
-
-def display_url(url: str) -> str:
-    """`url` as it may be shown: a password in it (https://user:pw@host) becomes ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(invalid URL)"
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
 
 
 class _Overdue(Exception):

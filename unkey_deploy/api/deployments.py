@@ -386,6 +386,21 @@ def redeploy_body(deployment_id: str, project: str, app: str, environment: str) 
     return require_valid("deployments.createDeployment", body)
 
 
+TARGET_FLAGS = {"project": "--project", "app": "--app", "environment": "--env"}
+
+
+def target_slugs(project: str, app: str, environment: str) -> dict[str, Any]:
+    """Project, app and environment checked with the rule deployments.* states for them (ResourceIdentifier:
+    3-255 letters, digits, `_` and `-`), for every command, so `deploy` and `deployments list` agree."""
+    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER, InvalidBody, validate
+
+    body = {"project": project, "app": app, "environment": environment}
+    problems = [p for name, value in body.items() for p in validate(RESOURCE_IDENTIFIER, value, (name,))]
+    if problems:
+        raise InvalidBody("deployment target", problems)
+    return body
+
+
 def deployment_id_body(operation: str, deployment_id: str) -> dict[str, Any]:
     from unkey_deploy.api.schemas import require_valid
 

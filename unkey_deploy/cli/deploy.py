@@ -101,7 +101,7 @@ def deploy(
     verbose: options.Verbose = False,
 ) -> None:
     from unkey_deploy.api.deployments import DeploymentsAPI
-    from unkey_deploy.imageref import parse_image
+    from unkey_deploy.imageref import parse_image_argument
     from unkey_deploy.pipeline import Target, deploy_image, deployment_request, open_client, summary
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import detect_source
@@ -112,8 +112,13 @@ def deploy(
         raise UsageError("docker image is required: unkey deploy IMAGE --project=... (e.g. ghcr.io/acme/api:v1.0.0)")
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
-    if image and not build:
-        image = str(parse_image(image))
+    from unkey_deploy.api.deployments import TARGET_FLAGS, target_slugs
+    from unkey_deploy.cli.api_flags import build as check_flags
+
+    check_flags(lambda: target_slugs(project, app_, env), TARGET_FLAGS)
+    if image:
+        checked = str(parse_image_argument(image))  # a file here is not an image: say --build
+        image = image if build else checked
     if context is not None and not build:
         raise UsageError("--context needs --build (or pass the directory as the argument)")
 

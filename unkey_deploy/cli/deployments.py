@@ -149,7 +149,11 @@ def _list_filters(
     unknown = [s for s in statuses if s not in DEPLOYMENT_STATUSES]
     if unknown:
         raise UsageError(f"--status: unknown status {unknown[0]!r}; use any of {', '.join(DEPLOYMENT_STATUSES)}")
-    return ListFilters(project, app, env, statuses, limit)
+    filters = ListFilters(project, app, env, statuses, limit)
+    from unkey_deploy.cli.api_flags import build
+
+    build(lambda: filters.body(), LIST_FLAGS)  # the slug rules `unkey deploy` checks too, before any request
+    return filters
 
 
 def _page(api: PublicDeployments, filters: ListFilters, cursor: str | None) -> Page:

@@ -45,6 +45,15 @@ def check_name(name: str, where: str = "") -> str:
     return name
 
 
+def check_value(name: str, value: str) -> str:
+    """A value the secret file and the build's environment can carry: no NUL byte (C strings end there)."""
+    if "\x00" in value:
+        raise UsageError(
+            f"build variable {name} contains a NUL byte, which no environment variable can hold; remove it"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class BuildVariables:
     """An ordered name → value mapping. Values never appear in repr() or to_json()."""
@@ -57,7 +66,7 @@ class BuildVariables:
         merged: dict[str, str] = {}
         for layer in layers:
             for name, value in layer.items():
-                merged[check_name(name)] = value
+                merged[check_name(name)] = check_value(name, value)
         return cls(tuple(merged.items()))
 
     @classmethod
@@ -124,15 +133,35 @@ def parse_var_flags(flags: Sequence[str], environ: Mapping[str, str] | None = No
     return values
 
 
+MAX_ENV_FILE = 1024 * 1024  # bytes read from one --env-file; more is refused (it is not a dotenv file)
+
+
 def parse_env_file(path: Path | str) -> dict[str, str]:
     """A dotenv file: `NAME=value`, optional `export`, `#` comments, single quotes (literal) and double
-    quotes (with \\n \\t \\" \\\\ escapes) that may span lines. Unquoted values end at ` #`."""
+    quotes (with \\n \\t \\" \\\\ escapes) that may span lines. Unquoted values end at ` #`.
+
+    At most MAX_ENV_FILE bytes are read (so /dev/zero ends quickly); a NUL byte is refused."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_ENV_FILE + 1)
     except FileNotFoundError:
         raise UsageError(f"--env-file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--env-file {path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    except IsADirectoryError:
+        raise UsageError(f"--env-file {path}: is a directory, not a dotenv file") from None
+    except OSError as exc:
+        raise UsageError(f"--env-file {path}: cannot read it ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise UsageError(f"--env-file {path}:{line}: contains a NUL byte, so it is not a text dotenv file; "
+                         "remove the byte or pass the right file")
+    if len(raw) > MAX_ENV_FILE:
+        raise UsageError(f"--env-file {path}: larger than {MAX_ENV_FILE // 1024} KB, so not a dotenv file; "
+                         "pass the right file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"--env-file {path}:{line}: not UTF-8 text; save the file as UTF-8") from None
     return parse_env_text(text, str(path))
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from unkey_deploy.errors import ConfigError
 
@@ -44,6 +46,25 @@ class ImageMap:
         return target
 
 
+def checked_map(mapping: Mapping[Any, Any], source: str) -> dict[str, str]:
+    """`mapping` when every key and value is an image reference (a newline or a number is not: values end
+    up in `FROM` lines of the generated Dockerfile); a clear ConfigError naming the entry otherwise."""
+    from unkey_deploy.config import yaml_kind
+    from unkey_deploy.errors import UsageError
+    from unkey_deploy.imageref import parse_image
+
+    def reference(role: str, item: object) -> str:
+        if not isinstance(item, str):
+            raise ConfigError(f"{source}: the {role} {item!r} is {yaml_kind(item)}, not an image reference; "
+                              "write a name such as python or mirror.acme.dev/python:3.12")
+        try:
+            return str(parse_image(item))
+        except UsageError as exc:
+            raise ConfigError(f"{source}: the {role} is not an image reference: {exc.message}") from None
+
+    return {reference("key", key): reference("value", value) for key, value in mapping.items()}
+
+
 def parse_env(value: str) -> dict[str, str]:
     value = value.strip()
     if not value:
@@ -55,29 +76,29 @@ def parse_env(value: str) -> dict[str, str]:
             data = None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise ConfigError(f"{ENV_VAR} must be a JSON object of strings or `from=to,from=to`")
-        return {str(k): v for k, v in data.items()}
+        return checked_map(data, ENV_VAR)
     pairs: dict[str, str] = {}
     for item in value.split(","):
         source, sep, target = item.strip().partition("=")
         if not sep or not source.strip() or not target.strip():
             raise ConfigError(f"{ENV_VAR} entry {item.strip()!r} is not `from=to`; e.g. python=mirror.local/python")
         pairs[source.strip()] = target.strip()
-    return pairs
+    return checked_map(pairs, ENV_VAR)
 
 
 def load_image_map(directories: list[Path], explicit: dict[str, str] | None = None) -> ImageMap:
     """The merged map: project unkey.yaml (first directory that has one), then the environment, then `explicit`."""
-    from unkey_deploy.config import load_project_config
+    from unkey_deploy.config import load_project_config, project_section
 
     mapping: dict[str, str] = {}
     for directory in directories:
         data, path = load_project_config(directory)
         if path is None:
             continue
-        images = (data.get("build") or {}).get("baseImages") or {}
+        images = project_section(data, "build", path).get("baseImages") or {}
         if not isinstance(images, dict):
             raise ConfigError(f"{path}: build.baseImages must be a mapping of image → replacement")
-        mapping.update({str(k): str(v) for k, v in images.items()})
+        mapping.update(checked_map(images, f"{path}: build.baseImages"))
         break
     mapping.update(parse_env(os.environ.get(ENV_VAR, "")))
     mapping.update(explicit or {})
