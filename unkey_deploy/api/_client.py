@@ -151,8 +151,8 @@ class Client:
         content = json.dumps(body)
         try:
             status, headers, raw = self._bounded(lambda: self._post(url, content, limit), limit)
-        except _Overdue:
-            if remaining is not None and limit >= remaining:
+        except (_Overdue, httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
+            if self.deadline is not None and time.monotonic() >= self.deadline - 0.25:
                 raise DeadlineExceeded(f"{operation}: the API at {self.shown_url} did not answer before the "
                                        "timeout", operation=operation) from None
             raise TransientError(f"{operation}: the API at {self.shown_url} did not answer in time") from None

@@ -63,10 +63,10 @@ _register()
 def error(message: str, details: list[str] | None = None) -> None:
     """Print an error as one line (plus indented detail lines) on stderr; what they hold is shown as data."""
     from unkey_deploy.report import style_error
-    from unkey_deploy.report.safe import lines, text
+    from unkey_deploy.report.safe import MAX_LINE, MAX_LINES, lines, text
 
-    print(style_error(text(message)), file=sys.stderr)
-    for line in lines(details or [], what="details"):
+    print(style_error(text(message, MAX_LINE)), file=sys.stderr)
+    for line in lines(details or [], MAX_LINES + 10, what="details"):
         print(f"  {line}", file=sys.stderr)
 
 

@@ -37,7 +37,7 @@ class GitHubReporter(PlainReporter):
 
     def _line(self, line: str) -> None:
         # between ::stop-commands:: and its token the runner reads no commands: no need to quote `::`
-        self._emit(safe.text(line, shield=self._stop_token is None))
+        self._emit(safe.text(line, safe.MAX_LINE, shield=self._stop_token is None))
 
     def group(self, title: str) -> None:
         self._close_group()

@@ -9,7 +9,7 @@ import sys
 from typing import TextIO
 
 from unkey_deploy.report import Reporter
-from unkey_deploy.report.safe import text
+from unkey_deploy.report.safe import MAX_LINE, text
 
 
 def _fmt_elapsed(seconds: float) -> str:
@@ -26,7 +26,7 @@ class PlainReporter(Reporter):
 
     def _line(self, line: str) -> None:
         """One line of output; whatever it holds (server messages, build logs) is shown as data."""
-        self._emit(text(line))
+        self._emit(text(line, MAX_LINE))
 
     def _emit(self, line: str) -> None:
         print(line, file=self.stream, flush=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 MAX_TEXT = 2000  # characters of one server string shown on a line
 MAX_LINES = 200  # lines of one list (steps, validation errors) shown
+MAX_LINE = 4 * MAX_TEXT  # characters of one printed line, which may hold a (cut) server string and our words
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = {"\n": " ", "\r": " ", "\t": " "}

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from unkey_deploy.report import Reporter, color_enabled
 from unkey_deploy.report.plain import _fmt_elapsed
-from unkey_deploy.report.safe import text
+from unkey_deploy.report.safe import MAX_LINE, text
 
 
 class TerminalReporter(Reporter):
@@ -42,7 +42,7 @@ class TerminalReporter(Reporter):
             self._active = False
 
     def _print(self, line: str, style: str | None = None) -> None:
-        self.console.print(text(line), style=style, markup=False, highlight=False)
+        self.console.print(text(line, MAX_LINE), style=style, markup=False, highlight=False)
 
     def _refresh(self, label: str) -> None:
         self._ensure_live()
