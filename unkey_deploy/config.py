@@ -188,14 +188,14 @@ def mask_key(key: str) -> str:
 
 
 MAX_PROJECT_CONFIG_BYTES = 1024 * 1024
-MAX_YAML_ALIASES = 100  # unkey.yaml needs few if any; a "billion laughs" file needs many
+MAX_YAML_VALUES = 100_000  # values of unkey.yaml once its aliases are expanded (a few dozen are usual)
 
 
 def load_project_config(directory: Path) -> tuple[dict[str, Any], Path | None]:
     """The project's unkey.yaml (or unkey.yml), if any, as a mapping.
 
-    Size and aliases are limited before anything is built from the YAML, so a hostile file is refused
-    at once instead of expanding into gigabytes."""
+    Its size, and the number of values it holds once YAML aliases are expanded, are limited before
+    anything is built from it, so a hostile file ("billion laughs") is refused at once."""
     for name in PROJECT_CONFIG_NAMES:
         path = directory / name
         try:
@@ -222,10 +222,10 @@ def _parse_project_yaml(text: str, path: Path) -> Any:
     import yaml
 
     try:
-        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
-        if aliases > MAX_YAML_ALIASES:
-            raise ConfigError(f"{path} uses {aliases} YAML aliases (at most {MAX_YAML_ALIASES}); write the values "
-                              "out instead of repeating anchors")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes: an alias is the same node, not a copy
+        if root is not None and _expanded_size(root) > MAX_YAML_VALUES:
+            raise ConfigError(f"{path} expands to more than {MAX_YAML_VALUES:,} values through YAML aliases; write "
+                              "the values out instead of repeating anchors")
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -233,6 +233,33 @@ def _parse_project_yaml(text: str, path: Path) -> Any:
         raise ConfigError(f"{path} is not valid YAML{where}; fix the file") from None
     except RecursionError:
         raise ConfigError(f"{path} nests too deeply to be an unkey.yaml; fix the file") from None
+
+
+def _expanded_size(root: Any) -> int:
+    """How many values the YAML node graph holds with every alias expanded, counted once per node (linear);
+    a node that contains itself counts as too many."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in pending:
+            return MAX_YAML_VALUES + 1  # a recursive anchor never ends when expanded
+        pending.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        pending.discard(key)
+        sizes[key] = min(total, MAX_YAML_VALUES + 1)
+        return sizes[key]
+
+    return size(root)
 
 
 def project_section(data: dict[str, Any], name: str, path: Path | None) -> dict[str, Any]:
