@@ -188,10 +188,13 @@ def test_base_images_from_the_environment_are_checked_too(run_cli, app):
 
 
 def test_a_valid_mirror_still_reaches_the_dockerfile(run_cli, app):
-    (app / "unkey.yaml").write_text("build:\n  baseImages:\n    busybox: mirror.acme.dev:5000/busybox\n")
+    plain = run_cli("dockerfile", str(app))
+    base = next(line.split()[1] for line in plain.stdout.splitlines() if line.startswith("FROM "))
+    repository, _, tag = base.partition(":")
+    (app / "unkey.yaml").write_text(f"build:\n  baseImages:\n    {repository}: mirror.acme.dev:5000/base\n")
     result = run_cli("dockerfile", str(app))
     assert result.returncode == 0, result.stderr
-    assert "FROM mirror.acme.dev:5000/busybox:1.36" in result.stdout
+    assert f"FROM mirror.acme.dev:5000/base{':' + tag if tag else ''}" in result.stdout
 
 
 def test_a_yaml_alias_bomb_is_refused_quickly(run_cli, app):
