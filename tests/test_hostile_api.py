@@ -391,3 +391,19 @@ def test_deployments_list_rows_cannot_start_a_workflow_command(run_cli):
     assert read_workflow_commands(result.stdout + result.stderr) == []
     assert '"::error::forged"' in result.stdout
 
+
+
+def test_a_flood_of_domains_is_not_printed_whole(run_cli):
+    hostnames = [f"h{n}.example.com" for n in range(100_000)]
+    with hostile() as api:
+        api.routes["deploy.createDeployment"] = CREATED
+        api.routes["deploy.getDeployment"] = answer(200, data({"id": "d_1", "status": "READY",
+                                                               "hostnames": hostnames}))
+        api.routes["deployments.getDeployment"] = answer(200, data({"id": "d_1", "status": "ready",
+                                                                    "domains": hostnames}))
+        deployed = deploy(run_cli, api)
+        shown = run_cli("deployments", "get", "d_1", f"--api-url={api.url}", f"--root-key={KEY}")
+    for result in (deployed, shown):
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) < 400
+        assert "99,800 more domains not shown" in result.stdout

@@ -70,6 +70,18 @@ def test_a_config_directory_others_can_write_is_refused(run_cli, api, config):
     assert api.requests == []
 
 
+def test_a_home_directory_others_can_write_is_refused_like_ssh_does(run_cli, api, config, cli_env):
+    config.write_text(f'root_key = "{KEY}"\napi_url = "{api.url}"\n')
+    config.chmod(0o600)
+    home = Path(cli_env["HOME"])
+    home.chmod(0o777)
+    try:
+        assert f"{home} is writable by other users (mode 0777)" in usage_line(run_cli(*UPDATE))
+    finally:
+        home.chmod(0o755)
+    assert api.requests == []
+
+
 def test_a_sticky_shared_directory_may_hold_a_config_file_of_ours(run_cli, api, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()

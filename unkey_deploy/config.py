@@ -59,10 +59,11 @@ def _read_bounded(path: Path) -> bytes:
 def check_trusted(path: Path) -> None:
     """Refuse a config file that another user could have written, the way ssh treats ~/.ssh.
 
-    The file (and, through a symlink, the file it points to) and the directories holding them must be
-    owned by this user (or root) and not writable by group or others; a sticky directory such as /tmp
-    may hold a file of ours. Otherwise the root key and API URL in it are never used: someone else could
-    have pointed `api_url` at their own server to collect the key.
+    The file (and, through a symlink, the file it points to) and the directories holding them, up to the
+    home directory when the file is inside it, must be owned by this user (or root) and not writable by
+    group or others; a sticky directory such as /tmp may hold a file of ours. Otherwise the root key and
+    API URL in it are never used: someone else could have pointed `api_url` at their own server to collect
+    the key.
     """
     if not hasattr(os, "getuid"):  # pragma: no cover - no POSIX owners
         return
@@ -71,7 +72,7 @@ def check_trusted(path: Path) -> None:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError):
         return  # gone or a loop: reading it already failed or will
-    checked = dict.fromkeys([path.parent, real.parent, real])
+    checked = dict.fromkeys([*_up_to_home(path.absolute().parent), *_up_to_home(real.parent), real])
     file_owner = real.stat().st_uid
     for target in checked:
         try:
@@ -92,6 +93,21 @@ def check_trusted(path: Path) -> None:
                 f"refusing to use config file {path}: {target} is writable by other users (mode {mode:04o}), who "
                 f"could change its root key or API URL; run: chmod go-w {target}"
             )
+
+
+def _up_to_home(directory: Path) -> list[Path]:
+    """`directory`, then its parents up to the home directory when it is inside it (as ssh checks)."""
+    try:
+        home = Path.home().resolve()
+        directory = directory.resolve()
+    except (OSError, RuntimeError):
+        return [directory]
+    if directory != home and home not in directory.parents:
+        return [directory]
+    chain = [directory]
+    while chain[-1] != home:
+        chain.append(chain[-1].parent)
+    return chain
 
 
 _warned_readable: set[Path] = set()

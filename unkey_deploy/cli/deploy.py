@@ -247,6 +247,8 @@ def print_dry_run_request(stream: Any, request: Any, target: Any) -> None:
 
 
 def print_summary(stream: Any, result: dict[str, Any]) -> None:
+    from unkey_deploy.report.safe import lines
+
     commit = (result["commit"] or "")[:7] or "none"
     lines = [
         "✓ Deployment completed successfully",
@@ -261,7 +263,7 @@ def print_summary(stream: Any, result: dict[str, Any]) -> None:
         f"    Duration: {result['durationMs'] / 1000:.1f}s",
         "",
         "Domains",
-        *(f"    {url}" for url in result["urls"]),
+        *(f"    {url}" for url in lines(result["urls"], what="domains")),
     ]
     if not result["urls"]:
         lines.append("    (none assigned)")

@@ -233,6 +233,7 @@ def _details(d: Deployment) -> str:
     from datetime import UTC, datetime
 
     from unkey_deploy.pipeline import url_for
+    from unkey_deploy.report.safe import lines as lines_of
     from unkey_deploy.report.safe import text
 
     def when(ms: Any) -> str:
@@ -257,7 +258,7 @@ def _details(d: Deployment) -> str:
         error = d.error
         lines.append(f"    Error: {error.get('message', '')} (step {error.get('step', '?')}, {error.get('code', '?')})")
     lines += [
-        f"    Actions: {', '.join(d.available_actions) or 'none'}",
+        f"    Actions: {text(', '.join(d.available_actions[:50])) or 'none'}",
         f"    Regions: {_value(raw.get('regions') or []) if raw.get('regions') else 'none'}",
         f"    Created: {when(raw.get('createdAt'))}",
     ]
@@ -268,7 +269,8 @@ def _details(d: Deployment) -> str:
         lines.append("Runtime")
         lines += [f"    {text(name, 100)}: {_value(value)}" for name, value in list(runtime.items())[:50]]
     lines.append("Domains")
-    lines += [f"    {url_for(h)}" for h in d.domains] or ["    (none assigned)"]
+    urls = lines_of((url_for(h) for h in d.domains), what="domains")
+    lines += [f"    {url}" for url in urls] or ["    (none assigned)"]
     known = {"id", "status", "isCurrent", "project", "app", "environment", "docker", "git", "error",
              "availableActions", "regions", "createdAt", "updatedAt", "runtime", "domains"}
     extra = {name: value for name, value in raw.items() if name not in known}
