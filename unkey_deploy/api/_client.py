@@ -2,7 +2,9 @@
 
 Responses come as `{meta: {requestId}, data}`; errors as `{meta, error: {title, detail, status, type,
 errors?}}` (RFC 7807). This module turns the latter into the errors of `unkey_deploy.errors`, retries
-what is safe to retry, and never logs the root key.
+what is safe to retry, and never logs the root key. Answers are untrusted: redirects are not followed (the
+key goes to the base URL's host only), bodies are read up to MAX_BODY, a 2xx must be a JSON envelope with
+`data`, and with a deadline no call outlives it whatever the server does.
 """
 
 from __future__ import annotations

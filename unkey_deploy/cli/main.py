@@ -65,9 +65,10 @@ def error(message: str, details: list[str] | None = None) -> None:
     from unkey_deploy.report import style_error
     from unkey_deploy.report.safe import MAX_LINE, MAX_LINES, lines, text
 
-    print(style_error(text(message, MAX_LINE)), file=sys.stderr)
-    for line in lines(details or [], MAX_LINES + 10, what="details"):
-        print(f"  {line}", file=sys.stderr)
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the exit status still counts
+        print(style_error(text(message, MAX_LINE)), file=sys.stderr)
+        for line in lines(details or [], MAX_LINES + 10, what="details"):
+            print(f"  {line}", file=sys.stderr)
 
 
 class Stopped(KeyboardInterrupt):
@@ -167,7 +168,7 @@ def run(argv: list[str] | None = None) -> None:
     # Console script: every file, temp dir and connection is closed by now. Skipping interpreter teardown
     # (hundreds of ms with git, httpx and rich loaded) makes the command end the moment its work is done.
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(int(code))
 
