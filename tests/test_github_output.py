@@ -3,6 +3,7 @@ and the GitHub reporter's groups."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -77,10 +78,10 @@ def test_failure_annotates_and_keeps_json_stdout_clean(run_cli, api, github_env,
     [annotation] = read_commands(result.stderr).annotations
     assert annotation.level == "error"
     assert annotation.properties == {"title": "unkey deploy failed (deploy)"}
-    assert "authentication required retry later" in annotation.message  # a server newline never splits it
+    assert "authentication required\\nretry later" in annotation.message  # a server newline never splits it
     summary = (tmp_path / "summary").read_text()
     assert "| Failed step | Pulling image |" in summary
-    assert "authentication required retry later" in summary
+    assert "authentication required\\nretry later" in html.unescape(summary)
     assert parse_file_commands((tmp_path / "output").read_text())["status"] == "FAILED"
 
 

@@ -138,7 +138,7 @@ def test_control_characters_from_the_server_are_neutralised(run_cli):
     assert result.returncode == 0, result.stderr
     assert_no_control(result)
     assert "\\x1b]0;owned title\\x07osc" in result.stdout  # shown, as visible escapes
-    assert "real FAKE overwrite" in result.stdout
+    assert "real\\rFAKE overwrite" in result.stdout
 
 
 def test_a_newline_in_a_server_error_never_breaks_the_one_line_error(run_cli):
@@ -152,7 +152,7 @@ def test_a_newline_in_a_server_error_never_breaks_the_one_line_error(run_cli):
     assert result.returncode == 1
     assert_no_control(result)
     assert one_error_line(result).startswith("error: the API rejected the request (deploy.createDeployment): "
-                                             "first line error: forged second line")
+                                             "first line\\nerror: forged second line")
     assert all(line.startswith(("error:", "  ")) for line in result.stderr.splitlines())
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -78,22 +77,11 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-# Control characters (C0, DEL, C1) and the bidirectional overrides that can disguise text on a terminal.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def printable(text: object) -> str:
     """Text from a server, safe for a terminal: control characters shown as escapes (`\\x1b`, `\\n`)."""
-    return _UNSAFE.sub(_escape, str(text))
+    from unkey_deploy.report.safe import text as safe_text
 
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    named = {"\n": "\\n", "\r": "\\r"}.get(char)
-    if named:
-        return named
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return safe_text(text)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

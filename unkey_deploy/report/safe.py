@@ -1,8 +1,9 @@
 """Strings from a server are data: one function per place they are shown, used by every print site.
 
 - `text`: one line of terminal or log text. Control characters (C0, DEL, C1, line and paragraph
-  separators, bidirectional overrides) are shown as visible escapes, so an ESC, OSC, CR or BS from a
-  server can neither colour, move, rewrite nor retitle the terminal, and a newline never breaks a line.
+  separators, bidirectional overrides) are shown as visible escapes (`\\x1b`, `\\n`), so an ESC, OSC, CR
+  or BS from a server can neither colour, move, rewrite nor retitle the terminal, and a newline never
+  breaks a line.
   Long values are cut with a note. A value that would start a GitHub Actions workflow command (`::`)
   is shown quoted, so no line of output can be read as one.
 - `command_data` and `command_property`: the message and the properties of a workflow command.
@@ -25,7 +26,7 @@ MAX_LINES = 200  # lines of one list (steps, validation errors) shown
 MAX_LINE = 4 * MAX_TEXT  # characters of one printed line, which may hold a (cut) server string and our words
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_SPACES = {"\n": " ", "\r": " ", "\t": " "}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _PLAIN = frozenset(" /,;?%")  # ASCII punctuation with no meaning in Markdown (autolinks need `:` or `www.`)
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?\Z")
@@ -33,8 +34,8 @@ _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*
 
 def _visible(match: re.Match[str]) -> str:
     char = match.group(0)
-    if char in _SPACES:
-        return _SPACES[char]
+    if char in _NAMED:
+        return _NAMED[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
