@@ -168,6 +168,7 @@ def make_plan(
                 "detection order (remove the stray file, set --root-dir, or add a Dockerfile)"
             )
     plan: Plan = provider(name).plan(ctx)
+    _entry_pages(plan, packs, matches)
     for other, _ in matches[1:]:
         refine = getattr(provider(other), "refine", None)
         if refine:
@@ -189,6 +190,22 @@ def _project_config(root: Path, app: Path) -> tuple[dict[str, Any], str]:
         if path is not None:
             return data, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     return {}, "unkey.yaml"
+
+
+def _entry_pages(plan: Plan, packs: dict[str, Buildpack], matches: list[tuple[str, str]]) -> None:
+    """A static site's marker (index.html) beside an app whose build step makes the site (Vite, Parcel, a
+    bundler) is the build's entry page, not a stray file: say so instead of asking to remove it."""
+    if not plan.build_command:
+        return
+    for other, hit in matches[1:]:
+        if other != "static":
+            continue
+        stray = f"{hit} also present ({packs[other].title});"
+        plan.reasons[:] = [
+            f"{hit}: the entry page of the build (`{plan.build_command}`), not a site of its own"
+            if reason.startswith(stray) else reason
+            for reason in plan.reasons
+        ]
 
 
 def _app_dir(root: Path, root_dir: str | None) -> Path:
