@@ -38,6 +38,18 @@ def test_a_bundlers_index_html_is_its_entry_page_not_a_stray_static_site(tmp_pat
     assert any(r.startswith("index.html: the entry page of the build") for r in plan.reasons)
 
 
+def test_public_index_html_beside_a_server_is_a_page_it_serves(tmp_path):
+    # Shape of github.com/Thalis-Freitas/rebase-labs@83a1c0995fffbb54c3929fa25823f7c6cf883a59: Sinatra sends
+    # public/index.html itself.
+    write(tmp_path, {"Gemfile": "source 'https://rubygems.org'\ngem 'sinatra'\n",
+                     "app.rb": "require 'sinatra'\nget('/') { send_file './public/index.html' }\n",
+                     "public/index.html": "<h1>exams</h1>\n"})
+    plan = make_plan(tmp_path)
+    assert plan.language == "ruby"
+    assert "public/index.html: a page the app serves from public/, not a site of its own" in plan.reasons
+    assert not any("stray" in r for r in plan.reasons)
+
+
 def test_index_html_beside_an_app_without_a_build_is_still_called_out(tmp_path):
     write(tmp_path, {"package.json": {"scripts": {"start": "node server.js"}}, "server.js": "\n",
                      "index.html": "<h1>old page</h1>\n"})
