@@ -51,16 +51,21 @@ def plan(ctx: Context) -> Plan:
     package, name = main_package(ctx, src)
     cgo = cgo_needs(ctx, src, package)
     pm = ctx.pack.package_manager("go")
-    ctx.reasons.append("dependencies: go.sum found" if src.exists("go.sum") else "dependencies: no go.sum")
-    install = pm.install if member == "." else f"go -C {member} mod download"
-    build = f"go build -trimpath -ldflags='-s -w' -o /out/{name} {package}"
+    vendored = src.exists("vendor/modules.txt")
+    if vendored:
+        ctx.reasons.append("dependencies: vendor/ (go build -mod=vendor; nothing is downloaded)")
+    else:
+        ctx.reasons.append("dependencies: go.sum found" if src.exists("go.sum") else "dependencies: no go.sum")
+    install = "" if vendored else pm.install if member == "." else f"go -C {member} mod download"
+    vendor_flag = " -mod=vendor" if vendored else ""
+    build = f"go build{vendor_flag} -trimpath -ldflags='-s -w' -o /out/{name} {package}"
     workdir = "/src" if member == "." else f"/src/{member}"
     recipe = Recipe(
         build_image=ctx.image("go", go=version), runtime_image=ctx.image("runtime_cgo" if cgo else "runtime"),
         workdir="/src",
         build_env={"CGO_ENABLED": "1" if cgo else "0", "GOMODCACHE": "/go/pkg/mod", "GOCACHE": "/root/.cache/go-build"},
         packages=cgo.build if cgo else [],
-        install_files=_install_files(top, member), install=[install],
+        install_files=_install_files(top, member) if install else [], install=[install] if install else [],
         caches=["/go/pkg/mod", "/root/.cache/go-build"], build=[build], build_workdir=workdir,
         artifacts=_artifacts(src, name) + _runtime_files(ctx, src, workdir), runtime_workdir="/app",
         runtime_env=_runtime_env(ctx),
@@ -68,7 +73,7 @@ def plan(ctx: Context) -> Plan:
         user="app" if cgo else _image_user(ctx), cmd=[f"/app/{name}"],
         dockerignore=list(ctx.pack.dockerignore),
     )
-    return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
+    return ctx.plan(language="go", package_manager="go", install_command=install or None, build_command=build,
                     start_command=f"/app/{name}", context_dir=top.app, recipe=recipe)
 
 
