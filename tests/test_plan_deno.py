@@ -31,12 +31,69 @@ def test_fresh_2_is_found_through_jsr(tmp_path):
     assert plan.build_command.endswith("deno task build")
 
 
-@pytest.mark.parametrize("start", ["deno run -A --watch main.ts", "deno run -A dev.ts"])
-def test_a_dev_start_task_falls_back_to_the_entry_file(tmp_path, start):
-    write(tmp_path, {"deno.json": {"tasks": {"start": start}}, "main.ts": ""})
+def test_a_dev_start_task_falls_back_to_the_entry_file(tmp_path):
+    write(tmp_path, {"deno.json": {"tasks": {"start": "deno run -A dev.ts"}}, "main.ts": ""})
     plan = make_plan(tmp_path)
     assert plan.start_command == "deno run --allow-net --allow-env --allow-read main.ts"
     assert "build" not in plan.build_command
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected"),
+    [
+        ({"start": "deno run -A --watch main.ts"}, "deno run -A main.ts"),
+        # github.com/Pepegakac123/deno-link-shortener@467a12f44cb57f7d40cd89cf6ab7431dd3642387: only a dev task,
+        # whose flags the app needs (Deno KV); deno serve defaults to 8000, so it gets $PORT.
+        ({"dev": "deno serve --watch -A --unstable-kv --env src/main.ts", "test": "deno test tests/"},
+         "deno serve --port=$PORT -A --unstable-kv --env src/main.ts"),
+        # github.com/uptownhr/uptownhr@c2c33a4905b795a64d26e9b915e6f6e381c6354c apps/deno-hello-world: a dev run
+        # prompts for permissions; the image grants the usual ones.
+        ({"dev": "deno run --watch main.ts"}, "deno run --allow-net --allow-env --allow-read main.ts"),
+        ({"dev": "deno run --watch=static/ --allow-net --allow-read main.ts"},
+         "deno run --allow-net --allow-read main.ts"),
+    ],
+)
+def test_a_watching_task_is_the_production_command_without_its_watcher(tmp_path, tasks, expected):
+    write(tmp_path, {"deno.json": {"tasks": tasks}, "main.ts": "", "src/main.ts": ""})
+    plan = make_plan(tmp_path)
+    assert plan.start_command == expected
+    assert any("without its file watcher (--watch)" in r for r in plan.reasons)
+
+
+@pytest.mark.parametrize("dev", ["deno run -A --watch dev.ts", "deno run --watch main.ts && echo done", "vite"])
+def test_a_dev_task_that_is_more_than_a_watcher_is_not_used(tmp_path, dev):
+    write(tmp_path, {"deno.json": {"tasks": {"dev": dev}}, "main.ts": ""})
+    assert make_plan(tmp_path).start_command == "deno run --allow-net --allow-env --allow-read main.ts"
+
+
+def test_an_entry_that_exports_its_handler_is_served_by_deno_serve(tmp_path):
+    entry = 'import app from "./app.ts";\n\nexport default {\n  fetch(req) {\n    return app(req);\n  },\n};\n'
+    write(tmp_path, {"deno.json": {}, "main.ts": entry, "app.ts": ""})
+    plan = make_plan(tmp_path)
+    assert plan.start_command == "deno serve --allow-net --allow-env --allow-read --port=$PORT main.ts"
+    assert plan.port == 8080  # deno serve gets $PORT, so no hard-coded port applies
+
+
+@pytest.mark.parametrize(
+    ("code", "port"),
+    [
+        # github.com/Leviakc/quoted@d7f71dcd20042dbb3e278ba4b9cad4fd3354c810 (src/main.ts): no port, so 8000.
+        ("const app = new Hono();\nDeno.serve(app.fetch);\n", 8000),
+        ("Deno.serve((_req) => new Response('hi'));\n", 8000),
+        ("Deno.serve({ hostname: '0.0.0.0' }, handler);\n", 8000),
+        ("import { serve } from 'https://deno.land/std/http/server.ts';\nserve(handler);\n", 8000),
+        ("Deno.serve({ port: 3000 }, app.fetch);\n", 3000),
+        ("serve(handler, { port: 4000 });\n", 4000),
+        ("Deno.serve({ port: Number(Deno.env.get('PORT') ?? 8000) }, handler);\n", 8080),
+        ("const port = 3000;\nDeno.serve({ port }, handler);\n", 8080),  # a variable: unknown, left alone
+    ],
+)
+def test_the_port_deno_serve_listens_on(tmp_path, code, port):
+    write(tmp_path, {"deno.json": {}, "main.ts": code})
+    plan = make_plan(tmp_path)
+    assert plan.port == port
+    if port == 8000:
+        assert any("names no port" in r for r in plan.reasons)
 
 
 def test_a_production_start_task_is_used(tmp_path):

@@ -27,6 +27,36 @@ def test_python_wins_over_package_json_for_assets_and_says_why(tmp_path):
     assert any("package.json also present" in r for r in plan.reasons)
 
 
+def test_a_bundlers_index_html_is_its_entry_page_not_a_stray_static_site(tmp_path):
+    # Shape of github.com/TaraDenniston/pokemon-app@991c92a9930b88be770de54e3eecdcaca0c4d86b: a Vite app whose
+    # index.html at the root is what `vite build` starts from.
+    write(tmp_path, {"package.json": {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "5"}},
+                     "index.html": "<div id=root></div><script type=module src=/src/main.js></script>\n"})
+    plan = make_plan(tmp_path)
+    assert plan.language == "node"
+    assert not any("stray" in r for r in plan.reasons)
+    assert any(r.startswith("index.html: the entry page of the build") for r in plan.reasons)
+
+
+def test_public_index_html_beside_a_server_is_a_page_it_serves(tmp_path):
+    # Shape of github.com/Thalis-Freitas/rebase-labs@83a1c0995fffbb54c3929fa25823f7c6cf883a59: Sinatra sends
+    # public/index.html itself.
+    write(tmp_path, {"Gemfile": "source 'https://rubygems.org'\ngem 'sinatra'\n",
+                     "app.rb": "require 'sinatra'\nget('/') { send_file './public/index.html' }\n",
+                     "public/index.html": "<h1>exams</h1>\n"})
+    plan = make_plan(tmp_path)
+    assert plan.language == "ruby"
+    assert "public/index.html: a page the app serves from public/, not a site of its own" in plan.reasons
+    assert not any("stray" in r for r in plan.reasons)
+
+
+def test_index_html_beside_an_app_without_a_build_is_still_called_out(tmp_path):
+    write(tmp_path, {"package.json": {"scripts": {"start": "node server.js"}}, "server.js": "\n",
+                     "index.html": "<h1>old page</h1>\n"})
+    plan = make_plan(tmp_path)
+    assert any(r.startswith("index.html also present (Static site)") and "stray" in r for r in plan.reasons)
+
+
 def test_nothing_detected_names_files_and_fixes(tmp_path):
     (tmp_path / "README.md").write_text("hi")
     with pytest.raises(AppNotDetected) as err:

@@ -102,7 +102,8 @@ def test_examples_with_an_e2e_file_build_without_module_downloads():
         plan = make_plan(example.parent)
         assert plan.install_command in (None, "go mod download"), example.parent.name
         go_mod = example.parent / "go.mod"
-        assert not go_mod.exists() or "require" not in go_mod.read_text(), example.parent.name
+        vendored = (example.parent / "vendor/modules.txt").is_file()  # requires met by vendor/
+        assert vendored or not go_mod.exists() or "require" not in go_mod.read_text(), example.parent.name
 
 
 def test_among_several_commands_the_server_is_built(tmp_path):
@@ -114,3 +115,56 @@ def test_among_several_commands_the_server_is_built(tmp_path):
     plan = make_plan(tmp_path)
     assert plan.build_command.endswith("-o /out/wtfd ./cmd/wtfd")
     assert any("cmd/wtfd (it looks like the server) (also: wtf" in r for r in plan.reasons)
+
+
+def test_files_the_program_opens_by_relative_path_are_copied_beside_the_binary(tmp_path):
+    main = (
+        'package main\n\nimport (\n\t"html/template"\n\t"net/http"\n\t"example.com/app/internal/web"\n)\n\n'
+        'var page = template.Must(template.ParseFiles("view/main.html"))\n'
+        'var parts = template.Must(template.ParseGlob("internal/web/templates/*.html"))\n\n'
+        'func main() {\n\tweb.Hello()\n\thttp.Handle("/static/", http.FileServer(http.Dir("./public")))\n'
+        '\thttp.ListenAndServe(":"+"8080", nil)\n}\n'
+    )
+    write(tmp_path, {
+        "go.mod": "module example.com/app\n\ngo 1.21\n", "main.go": main, "README.md": "see view/main.html\n",
+        "view/main.html": "<h1>{{.}}</h1>\n", "public/app.css": "h1 {}\n",
+        "internal/web/web.go": "package web\n\nfunc Hello() {}\n", "internal/web/templates/a.html": "a\n",
+        "unused/notes.txt": "not read by the program\n",
+    })
+    _, runtime = split(make_plan(tmp_path))
+    copies = [line.split()[-2:] for line in runtime.splitlines() if line.startswith("COPY --from=build")]
+    assert ["/src/view", "/app/view"] in copies
+    assert ["/src/public", "/app/public"] in copies
+    assert ["/src/internal/web/templates", "/app/internal/web/templates"] in copies
+    assert not any("unused" in src or "internal/web/web.go" in src for src, _ in copies)
+    assert len(copies) == 4  # the binary and the three folders the program reads
+
+
+def test_embedded_files_and_import_paths_copy_nothing(tmp_path):
+    main = (
+        'package main\n\nimport (\n\t"embed"\n\t"net/http"\n\t"example.com/app/api"\n)\n\n'
+        '//go:embed static\nvar static embed.FS\n\n'
+        'func main() {\n\tapi.Hello()\n\thttp.Handle("/", http.FileServer(http.FS(static)))\n'
+        '\thttp.ListenAndServe(":8080", nil)\n}\n'
+    )
+    write(tmp_path, {
+        "go.mod": "module example.com/app\n\ngo 1.21\n", "main.go": main, "static/index.html": "hi\n",
+        "api/api.go": "package api\n\nfunc Hello() {}\n",
+    })
+    _, runtime = split(make_plan(tmp_path))
+    assert [line for line in runtime.splitlines() if line.startswith("COPY")] == [
+        "COPY --from=build --chown=65532:65532 /out/app /app/app"
+    ]
+
+
+def test_a_vendored_module_builds_from_vendor_without_downloading(tmp_path):
+    write(tmp_path, {
+        "go.mod": "module example.com/app\n\ngo 1.15\n\nrequire example.com/dep v1.0.0\n", "main.go": MAIN,
+        "vendor/modules.txt": "# example.com/dep v1.0.0\n## explicit\nexample.com/dep\n",
+        "vendor/example.com/dep/dep.go": "package dep\n",
+    })
+    plan = make_plan(tmp_path)
+    build, _ = split(plan)
+    assert plan.install_command is None and "go mod download" not in build
+    assert "go build -mod=vendor " in build
+    assert "dependencies: vendor/ (go build -mod=vendor; nothing is downloaded)" in plan.reasons

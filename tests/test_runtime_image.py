@@ -85,14 +85,14 @@ def test_static_build_is_served_by_nginx_on_port_as_non_root(tmp_path):
     text = render(plan).dockerfile
     assert plan.recipe.runtime_image == "nginx:1.27-alpine"
     assert "listen @PORT@;" in text and 's/@PORT@/$PORT/g' in text
-    assert "try_files \\$uri \\$uri/ =404;" in text  # a plain site keeps its 404s
+    assert "try_files \\$uri \\$uri.html \\$uri/ =404;" in text  # a plain site keeps its 404s
     assert "USER 10001" in text and "exec nginx" in plan.recipe.cmd[-1]
     assert "pid /tmp/nginx.pid;" in text
 
 
 def test_vite_is_a_single_page_app_by_default(tmp_path):
     plan = make_plan(vite_app(tmp_path))
-    assert "try_files \\$uri \\$uri/ /index.html;" in render(plan).dockerfile
+    assert "try_files \\$uri \\$uri.html \\$uri/ /index.html;" in render(plan).dockerfile
     assert any("SPA fallback on: vite builds a single-page app" in r for r in plan.reasons)
 
 

@@ -59,6 +59,7 @@ class PortRule:
     files: tuple[str, ...]
     pattern: str
     reads_port: str | None = None
+    port: int | None = None  # the port a call without one listens on (`Deno.serve(handler)`: 8000)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def _parse(data: dict[str, Any]) -> Buildpack:
         dockerignore=tuple(data.get("dockerignore") or ()),
         programs={str(k): tuple(str(p) for p in v) for k, v in (data.get("programs") or {}).items()},
         ports=tuple(
-            PortRule(files=tuple(rule["files"]), pattern=rule["pattern"], reads_port=rule.get("reads_port"))
+            PortRule(files=tuple(rule["files"]), pattern=rule["pattern"], reads_port=rule.get("reads_port"),
+                     port=int(rule["port"]) if rule.get("port") else None)
             for rule in data.get("ports") or ()
         ),
         data=data,

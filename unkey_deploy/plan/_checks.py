@@ -152,19 +152,24 @@ def check_ports(plan: Plan, app: Path, rules: tuple[PortRule, ...], default_port
             if rule.reads_port and re.search(rule.reads_port, text):
                 honoured = True
                 break
-            hits += [(rel, int(m.group(1))) for m in re.finditer(rule.pattern, text) if _port(m.group(1))]
+            hits += [(rel, port) for m in re.finditer(rule.pattern, text) if (port := _matched_port(m, rule))]
         if honoured or not hits:
             continue
         rel, port = hits[0]
         others = sorted({p for _, p in hits if p != port})
         also = f" (also {', '.join(map(str, others))} elsewhere)" if others else ""
         plan.port = port
-        plan.reasons.append(f"port {port}: hard-coded in {rel}{also} and $PORT is not read, so PORT={port}")
+        where = f"the default of the server call in {rel} (it names no port)" if rule.port else f"hard-coded in {rel}"
+        plan.reasons.append(f"port {port}: {where}{also} and $PORT is not read, so PORT={port}")
         return
 
 
-def _port(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= 65535
+def _matched_port(match: re.Match[str], rule: PortRule) -> int | None:
+    """The port a match names (its first group), or the rule's `port` for a call that names none."""
+    text = match.group(1) if match.re.groups else None
+    if text is None:
+        return rule.port
+    return int(text) if text.isdigit() and 1 <= int(text) <= 65535 else None
 
 
 def _glob(rel: str, pattern: str) -> bool:

@@ -168,6 +168,7 @@ def make_plan(
                 "detection order (remove the stray file, set --root-dir, or add a Dockerfile)"
             )
     plan: Plan = provider(name).plan(ctx)
+    _entry_pages(plan, packs, matches)
     for other, _ in matches[1:]:
         refine = getattr(provider(other), "refine", None)
         if refine:
@@ -189,6 +190,23 @@ def _project_config(root: Path, app: Path) -> tuple[dict[str, Any], str]:
         if path is not None:
             return data, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     return {}, "unkey.yaml"
+
+
+def _entry_pages(plan: Plan, packs: dict[str, Buildpack], matches: list[tuple[str, str]]) -> None:
+    """A static site's marker beside an app is rarely a stray file: with a build step that makes the site
+    (Vite, Parcel, a bundler) index.html is the build's entry page, and public/index.html is a page the server
+    serves from its public folder (Sinatra, Express static). Say so instead of asking to remove it."""
+    for other, hit in matches[1:]:
+        if other != "static":
+            continue
+        if plan.build_command:
+            why = f"{hit}: the entry page of the build (`{plan.build_command}`), not a site of its own"
+        elif hit.startswith("public/"):
+            why = f"{hit}: a page the app serves from public/, not a site of its own"
+        else:
+            continue
+        stray = f"{hit} also present ({packs[other].title});"
+        plan.reasons[:] = [why if reason.startswith(stray) else reason for reason in plan.reasons]
 
 
 def _app_dir(root: Path, root_dir: str | None) -> Path:

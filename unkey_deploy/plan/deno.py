@@ -16,6 +16,8 @@ from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan._versions import pick, read_source
 
+_WATCH = re.compile(r"(?<!\S)--watch(?:-hmr)?(?:=\S*)?(?!\S)")
+_DEFAULT_EXPORT = re.compile(r"^export\s+default\s+(?!function\b|class\b|async\b)", re.MULTILINE)
 _PACKAGE = re.compile(r"^(?:jsr:|npm:)/?(@?[^@/]+(?:/[^@/]+)?)|^https://deno\.land/x/([^@/]+)")
 
 
@@ -67,16 +69,47 @@ def _start(ctx: Context, tasks: dict, framework_start: str | None, entry: str | 
         ctx.reasons.append("start: the start task of deno.json")
         return "deno task start"
     skipped = f"; the start task runs a dev server ({dev}), not used" if dev else ""
+    permissions = str(ctx.pack.data.get("permissions") or "--allow-net --allow-env --allow-read")
+    watched = _without_watch(task if dev else None if isinstance(task, str) else tasks.get("dev"))
+    if watched:
+        name = "start" if dev else "dev"
+        granted = ""
+        if not re.search(r"(?<!\S)(?:-A|--allow-[\w-]+(?:=\S*)?)(?!\S)", watched):
+            watched = re.sub(r"^deno (run|serve)", rf"deno \1 {permissions}", watched)
+            granted = f", granted {permissions} (a dev run asks for them)"
+        ctx.reasons.append(f"start: the {name} task of deno.json without its file watcher (--watch){granted}")
+        served = re.match(r"^deno serve\b(?!.*--port)(.*)$", watched)
+        return f"deno serve --port=$PORT{served.group(1)}" if served else watched
     if framework_start and entry:
         ctx.reasons.append(f"start: {entry}, the framework's production server{skipped}")
         return framework_start.format(entry=entry)
     if entry:
-        permissions = ctx.pack.data.get("permissions") or "--allow-net --allow-env --allow-read"
+        if _serves_default_export(ctx.src.text(entry) or ""):
+            ctx.reasons.append(f"start: {entry} exports its fetch handler (`export default`), served by "
+                               f"deno serve on $PORT{skipped}")
+            return f"deno serve {permissions} --port=$PORT {entry}"
         ctx.reasons.append(f"start: {entry} found (grant more permissions with a start task in deno.json){skipped}")
         return f"deno run {permissions} {entry}"
     raise UsageError(
         "could not find how to start this Deno app: add a start task (not a dev server) to deno.json or a main.ts"
     )
+
+
+def _without_watch(task: object) -> str | None:
+    """A task that is one `deno run`/`deno serve` command whose only dev part is --watch, without it: the
+    production command keeps the task's permissions and flags (-A, --unstable-kv) that an entry file lacks."""
+    if not isinstance(task, str) or re.search(r"[;&|<>`]|\$\(", task):
+        return None
+    if not re.match(r"^deno (?:run|serve)\s", task.strip()) or not _WATCH.search(task):
+        return None
+    command = " ".join(_WATCH.sub(" ", task).split())
+    return None if any(marker in command for marker in ("dev.ts", "vite")) else command
+
+
+def _serves_default_export(text: str) -> bool:
+    """An entry written for `deno serve`: it exports its handler (`export default { fetch }`, a Hono app) and
+    starts no server itself, so `deno run` would exit without listening."""
+    return bool(_DEFAULT_EXPORT.search(text)) and "Deno.serve(" not in text and ".listen(" not in text
 
 
 def imports(config: dict) -> set[str]:

@@ -15,7 +15,7 @@ from unkey_deploy.errors import UsageError
 from unkey_deploy.plan._buildpacks import Buildpack
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
-from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._source import IGNORED_DIRS, Source
 from unkey_deploy.plan._versions import pick, read_source
 
 _PACKAGE_MAIN = re.compile(r"^package main\b", re.MULTILINE)
@@ -23,6 +23,8 @@ _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 _REQUIRE = re.compile(r"^(?:require\s+)?\s*([A-Za-z0-9][\w.~/-]*\.[\w.~/-]+)\s+v\d", re.MULTILINE)
 _IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)", re.MULTILINE | re.DOTALL)
 _IMPORT_LINE = re.compile(r'^import\s+(?:[\w.]+\s+)?"([^"]+)"', re.MULTILINE)
+# A relative path written as a string literal: "view/main.html", "./static", "templates/*.html".
+_PATH_LITERAL = re.compile(r'"(?:\./)?([A-Za-z0-9_][\w.-]*(?:/[^"\s]*)?)"')
 _REPLACE = re.compile(r"=>\s*(\.{1,2}/\S*)\s*$", re.MULTILINE)  # local targets in replace lines and blocks
 
 
@@ -49,23 +51,29 @@ def plan(ctx: Context) -> Plan:
     package, name = main_package(ctx, src)
     cgo = cgo_needs(ctx, src, package)
     pm = ctx.pack.package_manager("go")
-    ctx.reasons.append("dependencies: go.sum found" if src.exists("go.sum") else "dependencies: no go.sum")
-    install = pm.install if member == "." else f"go -C {member} mod download"
-    build = f"go build -trimpath -ldflags='-s -w' -o /out/{name} {package}"
+    vendored = src.exists("vendor/modules.txt")
+    if vendored:
+        ctx.reasons.append("dependencies: vendor/ (go build -mod=vendor; nothing is downloaded)")
+    else:
+        ctx.reasons.append("dependencies: go.sum found" if src.exists("go.sum") else "dependencies: no go.sum")
+    install = "" if vendored else pm.install if member == "." else f"go -C {member} mod download"
+    vendor_flag = " -mod=vendor" if vendored else ""
+    build = f"go build{vendor_flag} -trimpath -ldflags='-s -w' -o /out/{name} {package}"
     workdir = "/src" if member == "." else f"/src/{member}"
     recipe = Recipe(
         build_image=ctx.image("go", go=version), runtime_image=ctx.image("runtime_cgo" if cgo else "runtime"),
         workdir="/src",
         build_env={"CGO_ENABLED": "1" if cgo else "0", "GOMODCACHE": "/go/pkg/mod", "GOCACHE": "/root/.cache/go-build"},
         packages=cgo.build if cgo else [],
-        install_files=_install_files(top, member), install=[install],
+        install_files=_install_files(top, member) if install else [], install=[install] if install else [],
         caches=["/go/pkg/mod", "/root/.cache/go-build"], build=[build], build_workdir=workdir,
-        artifacts=_artifacts(src, name), runtime_workdir="/app", runtime_env=_runtime_env(ctx),
+        artifacts=_artifacts(src, name) + _runtime_files(ctx, src, workdir), runtime_workdir="/app",
+        runtime_env=_runtime_env(ctx),
         runtime_packages=cgo.runtime if cgo else [], create_user=cgo is not None,
         user="app" if cgo else _image_user(ctx), cmd=[f"/app/{name}"],
         dockerignore=list(ctx.pack.dockerignore),
     )
-    return ctx.plan(language="go", package_manager="go", install_command=install, build_command=build,
+    return ctx.plan(language="go", package_manager="go", install_command=install or None, build_command=build,
                     start_command=f"/app/{name}", context_dir=top.app, recipe=recipe)
 
 
@@ -75,6 +83,63 @@ def _artifacts(src: Source, name: str) -> list[tuple[str, str]]:
     if re.search(rf"^web:\s*(?:\./)?bin/{re.escape(name)}\b", src.text("Procfile") or "", re.MULTILINE):
         found.append((f"/out/{name}", f"/app/bin/{name}"))
     return found
+
+
+def _runtime_files(ctx: Context, src: Source, workdir: str) -> list[tuple[str, str]]:
+    """Files and folders the program opens by a relative path at run time (`template.ParseFiles("view/x.html")`,
+    `http.Dir("./static")`, `os.ReadFile("config.json")`): copied beside the binary, which starts in /app,
+    so the runtime image has them. Files compiled in with //go:embed are not string literals and need nothing."""
+    skip = set(ctx.pack.data.get("runtime_files_skip") or ())
+    found: list[str] = []
+    for rel in _go_files(src):
+        code = _IMPORT_LINE.sub("", _IMPORT_BLOCK.sub("", src.text(rel) or ""))
+        for literal in _PATH_LITERAL.findall(code):
+            name = _runtime_path(src, literal, skip)
+            if name and not any(name == f or name.startswith(f"{f}/") for f in found):
+                found = [f for f in found if not f.startswith(f"{name}/")] + [name]
+    if found:
+        names = ", ".join(f"{name}/" if src.path(name).is_dir() else name for name in found)
+        ctx.reasons.append(f"runtime files: {names} read by the program at run time, copied beside the binary")
+    return [(f"{workdir}/{name}", f"/app/{name}") for name in found]
+
+
+def _runtime_path(src: Source, literal: str, skip: set[str]) -> str | None:
+    """What to copy for one literal: its top folder or file; under a code folder (internal/, cmd/), the
+    deepest folder of the literal that exists (internal/web/templates)."""
+    parts = [p for p in literal.split("/") if p and p != "."]
+    parts = parts[: next((i for i, p in enumerate(parts) if any(c in p for c in "*?[{")), len(parts))]
+    if not parts or parts[0] in IGNORED_DIRS or parts[0].endswith(".go"):
+        return None
+    if parts[0] not in skip:
+        top = parts[0]
+        if src.exists(top) or (src.path(top).is_dir() and _has_assets(src, top)):
+            return top
+        return None
+    for depth in range(len(parts), 1, -1):
+        rel = "/".join(parts[:depth])
+        if (src.exists(rel) and not rel.endswith(".go")) or (src.path(rel).is_dir() and _has_assets(src, rel, 0)):
+            return rel
+    return None
+
+
+def _go_files(src: Source, limit: int = 400) -> list[str]:
+    """Non-test .go files of the root and of package folders two levels down (cmd/web, internal/x)."""
+    dirs = ["."] + [d for d in src.subdirs() if d != "testdata"]
+    dirs += [f"{d}/{sub}" for d in dirs[1:] for sub in src.subdirs(d) if sub != "testdata"]
+    files = [name if d == "." else f"{d}/{name}" for d in dirs for name in src.list_dir(d)
+             if name.endswith(".go") and not name.endswith("_test.go")]
+    return files[:limit]
+
+
+def _has_assets(src: Source, rel: str, depth: int = 2) -> bool:
+    """A folder holding something other than Go code (templates, static files), a level or two down."""
+    for name in src.list_dir(rel):
+        path = f"{rel}/{name}"
+        if src.exists(path) and not name.endswith(".go"):
+            return True
+        if depth and src.path(path).is_dir() and _has_assets(src, path, depth - 1):
+            return True
+    return False
 
 
 def _image_user(ctx: Context) -> str:

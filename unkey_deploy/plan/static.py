@@ -1,6 +1,7 @@
 """Static sites, and the static server every static build uses: nginx on $PORT as a non-root user.
 
-A single-page app (client-side router) gets `try_files $uri $uri/ /index.html`, so a path that is not a
+Like the static hosts, `/about` answers `about.html` and a site's own `404.html` is its not-found page.
+A single-page app (client-side router) gets `/index.html` as the last `try_files` step, so a path that is not a
 file, such as /settings, answers the app's index.html instead of a 404. Whether a site is one comes from
 `static: {spa: true|false}` in unkey.yaml, else a framework marked `spa: true`, a client-router
 dependency, or an SPA rewrite some hosting file already declares (Netlify `_redirects`, vercel.json, ...).
@@ -113,7 +114,10 @@ def nginx_config(fallback: str) -> list[str]:
         "    listen @PORT@;",
         f"    root {ROOT};",
         "    index index.html;",
-        f"    location / {{ try_files $uri $uri/ {fallback}; }}",
+        # As static hosts do (GitHub Pages, Netlify, Vercel): /about answers about.html, and a site's own
+        # 404.html is its not-found page (nginx's own when there is none).
+        f"    location / {{ try_files $uri $uri.html $uri/ {fallback}; }}",
+        "    error_page 404 /404.html;",
         "  }",
         "}",
     ]
