@@ -7,7 +7,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from unkey_deploy.plan import node_rules, node_start
-from unkey_deploy.plan._buildpacks import Framework, PackageManager
+from unkey_deploy.plan._buildpacks import Buildpack, Framework, PackageManager
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
@@ -40,7 +40,7 @@ def plan(ctx: Context) -> Plan:
 
     bun = pm.name == "bun"
     tool = "bun" if bun else "node"
-    version = ctx.version(tool, top if workspace else None)
+    version = _bun_version(ctx, top, rules) if bun else _node_version(ctx, top if workspace else None, rules)
     image = ctx.image(tool, **{tool: version})
     workdir = "/app" if member == "." else f"/app/{member}"
 
@@ -55,16 +55,25 @@ def plan(ctx: Context) -> Plan:
         ctx.reasons.append("build: the build script of package.json")
     generate, packages = _build_steps(ctx, src, top, pkg, pm, rules)
     static_dir = _static_output(ctx, framework, pkg, scripts)
+    copy_root = False
+    if static_dir and framework and not builds:
+        builds, static_dir, copy_root = _unbuilt_static(ctx, src, framework, static_dir, deps, pm, rules)
 
     files = _install_files(ctx, top, pkg, lockfile, workspace) if install else []
     caches = [pm.cache] if pm.cache else []
     ignore = [name for name in ctx.pack.dockerignore if builds or name not in ("dist", "build")]
     steps = [*generate, *builds]
-    if static_dir:
+    if static_dir or copy_root:
         from unkey_deploy.plan import static
 
         server = static.static_server(ctx, spa=static.is_spa(ctx, dependencies=deps, framework=framework,
-                                                             roots=["public", static_dir]))
+                                                             roots=["public", static_dir or "."]))
+        if copy_root:  # nothing to build: the committed site is served as it is
+            recipe = Recipe(runtime_image=server.image, workdir=static.ROOT, copy_from=".",
+                            runtime_setup=server.setup, cmd=server.cmd,
+                            dockerignore=[*ignore, "package.json", "package-lock.json"])
+            return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
+                            start_command=server.start_command, context_dir=top.app, recipe=recipe)
         recipe = Recipe(
             build_image=image, runtime_image=server.image, workdir="/app", setup=setup, packages=packages,
             build_env=build_env, install_files=files, install=[install] if install else [], caches=caches,
@@ -119,6 +128,64 @@ def plan(ctx: Context) -> Plan:
     return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
                     install_command=install, build_command=" && ".join([*generate, *builds]) or None,
                     start_command=start.command, context_dir=top.app, recipe=recipe)
+
+
+def detect(src: Source, pack: Buildpack) -> str | None:
+    """package.json, or a Bun app without one: a Bun lockfile beside an entry file (`bun index.ts`)."""
+    hit = src.first(pack.detect_files)
+    if hit:
+        return hit
+    lockfile = src.first(pack.package_manager("bun").lockfiles)
+    return lockfile if lockfile and src.first(node_rules.rules().bun_entry_files) else None
+
+
+def _node_version(ctx: Context, top: Source | None, rules: NodeRules) -> str:
+    """The pinned or default Node; a pin of a major older than any image the buildpack builds on is a floor."""
+    from unkey_deploy.plan import node_versions
+
+    version = ctx.version("node", top)
+    floor = node_versions.node_floor(version, ctx.pack.versions["node"], rules)
+    if floor:
+        ctx.versions["node"] = floor
+        warning = (f"node {version} is pinned but node before {rules.oldest_node} is end-of-life and has no "
+                   f"image to build on: node {floor} is used instead, the oldest supported release at least as "
+                   "new (raise engines.node or .nvmrc to say so)")
+        ctx.reasons.append(f"warning: {warning}")
+        ctx.warnings.append(warning)
+        return floor
+    return version
+
+
+def _bun_version(ctx: Context, top: Source, rules: NodeRules) -> str:
+    from unkey_deploy.plan import node_versions
+
+    chosen = node_versions.bun_version(top, ctx.pack.versions["bun"], rules)
+    ctx.versions["bun"] = chosen.version
+    ctx.reasons.append(chosen.reason)
+    if chosen.warning:
+        ctx.reasons.append(f"warning: {chosen.warning}")
+        ctx.warnings.append(chosen.warning)
+    return chosen.version
+
+
+def _unbuilt_static(ctx: Context, src: Source, framework: Framework, static_dir: str, deps: dict[str, str],
+                    pm: PackageManager, rules: NodeRules) -> tuple[list[str], str | None, bool]:
+    """A static-output framework without a build script: (build steps, directory to serve, serve the root).
+
+    The framework's own build runs when its program is installed; else a committed output directory or a
+    root index.html is served as it is. Never a directory that nothing produces."""
+    build = framework.build
+    if build and rules.package_of(build.split()[0]) in deps:
+        ctx.reasons.append(f"build: {build}, package.json has no build script and {framework.id} is installed")
+        return [f"{pm.extra.get('exec', 'npx')} {build}"], static_dir, False
+    if src.path(static_dir).is_dir() and src.exists(f"{static_dir}/index.html"):
+        ctx.reasons.append(f"static site: {static_dir}/ is committed and nothing builds it: served as it is")
+        return [], static_dir, False
+    if src.exists("index.html"):
+        ctx.reasons.append(f"static site: nothing builds {static_dir}/, so the root (index.html) is served as it is")
+        return [], None, True
+    ctx.reasons.append(f"not a static site: nothing builds {static_dir}/ and there is no index.html to serve")
+    return [], None, False
 
 
 def dependencies(pkg: dict[str, Any]) -> dict[str, str]:
@@ -184,6 +251,9 @@ def _install(ctx: Context, pm: PackageManager, lockfile: str | None, top: Source
              node: str, warnings: list[str]) -> tuple[list[str], str | None]:
     if not needed and not lockfile:
         ctx.reasons.append("install: skipped, package.json has no dependencies")
+        return [], None
+    if not top.exists("package.json"):
+        ctx.reasons.append(f"install: skipped, no package.json beside {lockfile} (nothing to install)")
         return [], None
     from unkey_deploy.plan import node_versions
 

@@ -60,6 +60,9 @@ class NodeRules:
     yarn_lockfiles: dict[str, str]
     corepack_env: dict[str, str] = field(default_factory=dict)
     standalone: dict[str, Standalone] = field(default_factory=dict)  # framework id -> its standalone build
+    bun_lockfiles: dict[str, str] = field(default_factory=dict)  # bun.lock lockfileVersion -> oldest Bun reading it
+    bun_entry_files: tuple[str, ...] = ()  # beside a Bun lockfile, these make an app without package.json
+    oldest_node: str | None = None  # older majors have no image the buildpack builds on: a pin is a floor
 
     def is_dev_server(self, command: str) -> bool:
         return any(pattern.search(command) for pattern in self.dev_servers)
@@ -106,6 +109,9 @@ def _parse(data: dict[str, Any]) -> NodeRules:
         pnpm_node={str(k): str(v) for k, v in (data.get("pnpm_node") or {}).items()},
         yarn_lockfiles={str(k): str(v) for k, v in (data.get("yarn_lockfiles") or {}).items()},
         corepack_env={str(k): str(v) for k, v in (data.get("corepack_env") or {}).items()},
+        bun_lockfiles={str(k): str(v) for k, v in (data.get("bun_lockfiles") or {}).items()},
+        bun_entry_files=tuple(str(f) for f in data.get("bun_entry_files") or ()),
+        oldest_node=str(data["oldest_node"]) if data.get("oldest_node") else None,
         standalone={
             fw["id"]: Standalone(
                 config=tuple(fw["standalone"].get("config", ())), pattern=fw["standalone"]["pattern"],

@@ -13,6 +13,7 @@ from unkey_deploy.plan.node_rules import NodeRules
 
 _PNPM_LOCK = re.compile(r"(?m)^lockfileVersion:\s*['\"]?([\d.]+)")
 _YARN_BERRY = re.compile(r"(?m)^__metadata:\s*\n\s+version:\s*['\"]?(\d+)")
+_BUN_LOCK = re.compile(r'"lockfileVersion"\s*:\s*(\d+)')
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,47 @@ def _too_new(tool: str, major: str, rules: NodeRules, node: str) -> str | None:
         return None
     return (f"{tool} {major} needs node >= {minimum} but node {node} is chosen: raise the node version "
             f"(.nvmrc or engines.node) or pin an older {tool} in packageManager")
+
+
+def bun_version(top: Source, rule: VersionRule, rules: NodeRules) -> ToolVersion:
+    """A pin (.bun-version, packageManager, engines.bun, ...) when it reads the lockfile, else the oldest
+    candidate that reads it (Bun 1.2 writes a bun.lock 1.1 cannot read); an older exact pin stays, with a warning."""
+    lockfile, needed = "", None
+    if top.exists("bun.lock") and not top.exists("bun.lockb"):  # beside bun.lockb, older releases read that
+        match = _BUN_LOCK.search(top.text("bun.lock") or "")
+        lockfile = f"lockfileVersion {match.group(1)} of bun.lock" if match else "bun.lock"
+        needed = rules.bun_lockfiles.get(match.group(1)) if match else None
+        if needed is None:
+            needed = max([*rules.bun_lockfiles.values(), *rule.candidates], key=_numbers)
+    source = next((s for s in rule.sources if read_source(top, s)), None)
+    newer = sorted((c for c in rule.candidates if needed and runs_on(c, needed)), key=_numbers)
+    if source is None:
+        if needed and not runs_on(rule.default, needed) and newer:
+            return ToolVersion(newer[0], f"bun {newer[0]}: the oldest that reads {lockfile} (pin it in .bun-version)",
+                               pinned=False)
+        pin = resolve(top, rule)
+        return ToolVersion(pin.version, pin.reason, pinned=False)
+    pin = resolve(top, rule)
+    if not needed or runs_on(pin.version, needed):
+        return ToolVersion(pin.version, pin.reason)
+    raw = read_source(top, source) or ""
+    fits = [c for c in newer if _satisfies(c, raw)]
+    if fits:  # a range the lockfile's release satisfies
+        return ToolVersion(fits[0], f"bun {fits[0]} satisfies {raw.strip()!r} from {source.split(':', 1)[1]} "
+                                    f"and reads {lockfile}")
+    return ToolVersion(pin.version, pin.reason,
+                       f"{lockfile} needs bun >= {needed} but bun {pin.version} is pinned "
+                       f"({source.split(':', 1)[1].split('#')[0]}): raise the pin to {needed} or newer")
+
+
+def node_floor(version: str, rule: VersionRule, rules: NodeRules) -> str | None:
+    """For a Node version older than `oldest_node` (an end-of-life pin such as 7.0.0): the oldest candidate
+    that is at least the oldest supported major; None when the version is supported."""
+    if not rules.oldest_node or not re.match(r"^\d", version) or runs_on(version, rules.oldest_node):
+        return None
+    fits = sorted((c for c in rule.candidates if runs_on(c, rules.oldest_node)), key=_numbers)
+    return fits[0] if fits else rule.default
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
