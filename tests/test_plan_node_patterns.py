@@ -123,3 +123,11 @@ def test_a_supported_old_node_pin_is_kept(tmp_path):
     plan = make_plan(tmp_path)
     assert plan.versions["node"] == "16.20.2"
     assert plan.warnings == []
+
+
+def test_a_framework_output_nothing_builds_is_not_copied(tmp_path):
+    write(tmp_path, {"package.json": {"devDependencies": {"nuxt": "3"}, "scripts": {"start": "node server.mjs"}},
+                     "server.mjs": "import http from 'node:http'\nhttp.createServer().listen(process.env.PORT)\n"})
+    plan = make_plan(tmp_path)
+    assert plan.build_command is None
+    assert ".output" not in render(plan).dockerfile

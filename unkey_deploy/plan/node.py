@@ -110,7 +110,7 @@ def plan(ctx: Context) -> Plan:
     if steps and prune:
         steps.append(prune)
     installs = [cmd for cmd in (install, None if steps else prune) if cmd]
-    output = framework.output if framework else None
+    output = framework.output if framework and steps else None  # never a directory no step produces
     artifacts = [(f"{workdir}/{output}", f"{workdir}/{output}")] if output else [("/app", "/app")]
     if standalone:
         artifacts = [(f"{workdir}/{source}", f"{workdir}/{target}".removesuffix("/."))
