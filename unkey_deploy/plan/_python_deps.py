@@ -7,6 +7,8 @@ in, dev-only groups left out, so the plan knows which programs the runtime image
 
 from __future__ import annotations
 
+import codecs
+import posixpath
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,6 +16,11 @@ from typing import Any
 from unkey_deploy.plan._source import Source
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+_INCLUDE = re.compile(r"^(?:-r|--requirement)[\s=]+(\S+)")
+# Byte-order marks pip honours in requirement files (`pip freeze > requirements.txt` in PowerShell writes
+# UTF-16 with a BOM); UTF-32 first, its little-endian BOM starts like UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def normalize(name: str) -> str:
@@ -21,13 +28,34 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def read_requirements(src: Source, name: str) -> str | None:
+    """A requirements file decoded as pip decodes it: by its byte-order mark, else as UTF-8."""
+    try:
+        data = src.path(name).read_bytes()
+    except OSError:
+        return None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def declared(src: Source) -> dict[str, set[str]]:
     """Normalized names of the main dependencies, each with the extras it asks for."""
     specs: list[tuple[str, Iterable[str]]] = []
-    for line in (src.text("requirements.txt") or "").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            specs.append(_parse(line))
+    pending, seen = ["requirements.txt"], set()
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        for line in (read_requirements(src, name) or "").splitlines():
+            line = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            include = _INCLUDE.match(line)
+            if include:  # -r other.txt, relative to the including file
+                pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), include.group(1))))
+            elif line and not line.startswith("-"):
+                specs.append(_parse(line))
     pyproject = src.toml("pyproject.toml")
     specs += [_parse(str(d)) for d in pyproject.get("project", {}).get("dependencies", []) or []]
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}

@@ -68,12 +68,14 @@ def app_object(src: Source, unit: dict[str, Any], constructors: list[str], facto
 
 def _candidate_files(src: Source, unit: dict[str, Any]) -> list[str]:
     """The usual app files, the other top-level modules, then the usual files of each top-level package
-    (and of src/ packages)."""
+    (and of src/ packages), then of the other top-level folders (namespace packages)."""
     known = [name for name in unit.get("app_files", []) if src.exists(name)]
     skip = set(unit.get("not_app_files", []))
     others = [name for name in src.list_dir() if name.endswith(".py") and name not in skip and src.exists(name)]
     packages = [d for d in src.subdirs() if src.exists(f"{d}/__init__.py")]
     packages += [f"src/{d}" for d in src.subdirs("src") if src.exists(f"src/{d}/__init__.py")]
+    not_dirs = {*unit.get("not_app_dirs", []), "src"}
+    packages += [d for d in src.subdirs() if d.isidentifier() and d not in not_dirs and d not in packages]
     inside = [f"{package}/{name}" for package in packages for name in unit.get("package_app_files", [])
               if src.exists(f"{package}/{name}")]
     return list(dict.fromkeys([*known, *others, *inside]))

@@ -19,7 +19,7 @@ from unkey_deploy.plan._buildpacks import Framework, PackageManager, load_buildp
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
-from unkey_deploy.plan._python_deps import declared, installed, normalize
+from unkey_deploy.plan._python_deps import declared, installed, normalize, read_requirements
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan.procfile import web_command
 
@@ -190,7 +190,7 @@ def _requirements_files(src: Source, requirements: str) -> list[str]:
         name = pending.pop(0)
         if name in files:
             continue
-        text = src.text(name)
+        text = read_requirements(src, name)
         if text is None:
             return []
         files.append(name)
