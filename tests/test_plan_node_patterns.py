@@ -87,12 +87,25 @@ def test_a_bun_lockfile_alone_is_not_an_app(tmp_path):
 
 def test_vite_without_a_build_script_runs_vite_build(tmp_path):
     write(tmp_path, {"package.json": {"devDependencies": {"vite": "5"}, "scripts": {"dev": "vite"}},
-                     "index.html": "<script type=module src=app.js></script>\n", "app.js": "console.log(1)\n"})
+                     "index.html": '<script type="module" src="/src/main.ts"></script>\n', "src/main.ts": "let a = 1\n"})
     plan = make_plan(tmp_path)
     assert plan.build_command == "npx --no-install vite build"
     dockerfile = render(plan).dockerfile
     assert "&& npx --no-install vite build\n" in dockerfile
     assert "/app/dist" in dockerfile
+
+
+def test_vite_serving_a_page_of_classic_scripts_is_a_static_site(tmp_path):
+    write(tmp_path, {"package.json": {"devDependencies": {"vite": "5"}, "scripts": {"dev": "node dev.js"}},
+                     "index.html": '<h1>me</h1><script src="/app.js"></script>\n', "app.js": "console.log(1)\n",
+                     "404.html": "<h1>lost</h1>\n"})
+    plan = make_plan(tmp_path)
+    assert plan.build_command is None and plan.install_command is None
+    assert plan.versions == {}
+    dockerfile = render(plan).dockerfile
+    assert "FROM node" not in dockerfile and "/app/dist" not in dockerfile
+    assert "COPY --chown=10001:10001 . .\n" in dockerfile
+    assert any("index.html has nothing for it to build" in r for r in plan.reasons)
 
 
 def test_a_static_framework_nothing_builds_serves_the_committed_root(tmp_path):

@@ -66,14 +66,16 @@ def plan(ctx: Context) -> Plan:
     if static_dir or copy_root:
         from unkey_deploy.plan import static
 
-        server = static.static_server(ctx, spa=static.is_spa(ctx, dependencies=deps, framework=framework,
-                                                             roots=["public", static_dir or "."]))
-        if copy_root:  # nothing to build: the committed site is served as it is
+        if copy_root:  # nothing to build: the committed site is served as it is, as the static unit serves one
+            ctx.versions.pop(tool, None)
+            server = static.static_server(ctx, spa=static.is_spa(ctx, roots=["."]))
             recipe = Recipe(runtime_image=server.image, workdir=static.ROOT, copy_from=".",
                             runtime_setup=server.setup, cmd=server.cmd,
                             dockerignore=[*ignore, "package.json", "package-lock.json"])
             return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
                             start_command=server.start_command, context_dir=top.app, recipe=recipe)
+        server = static.static_server(ctx, spa=static.is_spa(ctx, dependencies=deps, framework=framework,
+                                                             roots=["public", static_dir]))
         recipe = Recipe(
             build_image=image, runtime_image=server.image, workdir="/app", setup=setup, packages=packages,
             build_env=build_env, install_files=files, install=[install] if install else [], caches=caches,
@@ -174,8 +176,14 @@ def _unbuilt_static(ctx: Context, src: Source, framework: Framework, static_dir:
 
     The framework's own build runs when its program is installed; else a committed output directory or a
     root index.html is served as it is. Never a directory that nothing produces."""
+    import re
+
     build = framework.build
-    if build and rules.package_of(build.split()[0]) in deps:
+    needs = framework.data.get("build_needs") or {}
+    unmet = next((name for name, pattern in needs.items() if not re.search(pattern, src.text(name) or "")), None)
+    if build and unmet:
+        ctx.reasons.append(f"no {build}: {unmet} has nothing for it to build (no build script either)")
+    elif build and rules.package_of(build.split()[0]) in deps:
         ctx.reasons.append(f"build: {build}, package.json has no build script and {framework.id} is installed")
         return [f"{pm.extra.get('exec', 'npx')} {build}"], static_dir, False
     if src.path(static_dir).is_dir() and src.exists(f"{static_dir}/index.html"):

@@ -1,0 +1,1 @@
+todos = ["served from the app_fastapi package"]

@@ -1,0 +1,1 @@
+document.getElementById("content").dataset.ready = "yes";
