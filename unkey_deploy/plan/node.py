@@ -149,9 +149,9 @@ def _node_version(ctx: Context, top: Source | None, rules: NodeRules) -> str:
     floor = node_versions.node_floor(version, ctx.pack.versions["node"], rules)
     if floor:
         ctx.versions["node"] = floor
-        warning = (f"node {version} is pinned but node before {rules.oldest_node} is end-of-life and has no "
-                   f"image to build on: node {floor} is used instead, the oldest supported release at least as "
-                   "new (raise engines.node or .nvmrc to say so)")
+        warning = (f"node {version} is pinned, older than any Node this buildpack builds on ({rules.oldest_node} "
+                   f"and later): node {floor} is used instead, the oldest supported release above the pin "
+                   "(raise engines.node or .nvmrc to say so)")
         ctx.reasons.append(f"warning: {warning}")
         ctx.warnings.append(warning)
         return floor
