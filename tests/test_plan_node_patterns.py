@@ -87,7 +87,8 @@ def test_a_bun_lockfile_alone_is_not_an_app(tmp_path):
 
 def test_vite_without_a_build_script_runs_vite_build(tmp_path):
     write(tmp_path, {"package.json": {"devDependencies": {"vite": "5"}, "scripts": {"dev": "vite"}},
-                     "index.html": '<script type="module" src="/src/main.ts"></script>\n', "src/main.ts": "let a = 1\n"})
+                     "index.html": '<script type="module" src="/src/main.ts"></script>\n',
+                     "src/main.ts": "let a = 1\n"})
     plan = make_plan(tmp_path)
     assert plan.build_command == "npx --no-install vite build"
     dockerfile = render(plan).dockerfile
