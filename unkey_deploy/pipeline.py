@@ -144,6 +144,7 @@ class BuildSettings:
     cache_to: tuple[str, ...] = ()
     builder: str | None = None
     docker_bin: str | None = None
+    builder_backend: str | None = None  # --builder-backend; None: UNKEY_BUILDER_BACKEND, unkey.yaml, else auto
     registry_username: str | None = field(default=None, repr=False)
     registry_password: str | None = field(default=None, repr=False)
     local: bool = False
@@ -183,7 +184,7 @@ def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     ref, push = _image_for_build(settings, plan, source)
     request = build_request(plan, ref, variables, settings.platform, list(settings.build_args),
                             list(settings.cache_from), list(settings.cache_to), settings.builder,
-                            settings.docker_bin)  # fmt: skip
+                            settings.docker_bin, settings.builder_backend)  # fmt: skip
     auth = None
     if push:
         auth = RegistryAuth.resolve(
@@ -212,7 +213,7 @@ def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
         if not prepared.push:
             return BuildResult(built, None, built.ref)
         stage = "push"
-        pushed = push_image(prepared.ref, prepared.auth, reporter)
+        pushed = push_image(prepared.ref, prepared.auth, reporter, built.backend)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted during the {stage}; nothing was deployed") from None
     return BuildResult(built, pushed, pushed.ref_with_digest)
@@ -286,7 +287,9 @@ def build_request(
     cache_to: list[str],
     builder: str | None,
     docker_bin: str | None,
+    backend: str | None = None,
 ) -> BuildRequest:
+    from unkey_deploy.image.backends import requested
     from unkey_deploy.image.build import BuildRequest
 
     args: dict[str, str] = {}
@@ -300,6 +303,7 @@ def build_request(
     common: dict[str, Any] = {
         "context": plan.context_dir, "tag": ref, "variables": variables, "platform": platform, "build_args": args,
         "cache_from": tuple(cache_from), "cache_to": tuple(cache_to), "builder": builder, "docker_bin": docker_bin,
+        "backend": requested(backend, *_project_config_source(plan)),
     }  # fmt: skip
     if not plan.generated:
         return BuildRequest(dockerfile=plan.dockerfile_path, **common)
@@ -307,6 +311,11 @@ def build_request(
 
     rendered = render(plan)
     return BuildRequest(dockerfile_text=rendered.dockerfile, dockerignore_text=rendered.dockerignore, **common)
+
+
+def _project_config_source(plan: Plan) -> tuple[dict[str, Any], str]:
+    config, path = _project_config(plan)
+    return config, str(path or "unkey.yaml")
 
 
 def _project_config(plan: Plan) -> tuple[dict[str, Any], Path | None]:

@@ -60,6 +60,7 @@ def build_command(
     cache_to: options.CacheTo = None,
     builder: options.Builder = None,
     docker_bin: options.DockerBin = None,
+    builder_backend: options.BuilderBackend = None,
     registry_username: options.RegistryUsername = None,
     registry_password_stdin: options.RegistryPasswordStdin = False,
     dry_run: Annotated[
@@ -78,7 +79,7 @@ def build_command(
         context=path, image=tag, root_dir=root_dir, dockerfile=dockerfile, env_files=tuple(env_file or ()),
         var_flags=tuple(var or ()), build_args=tuple(build_arg or ()), platform=platform,
         cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()), builder=builder, docker_bin=docker_bin,
-        registry_username=registry_username,
+        builder_backend=builder_backend, registry_username=registry_username,
         registry_password=read_password_stdin() if registry_password_stdin and push and not dry_run else None,
         push=push and not dry_run, dry_run=dry_run,
     )  # fmt: skip

@@ -96,6 +96,7 @@ def deploy(
     cache_to: options.CacheTo = None,
     builder: options.Builder = None,
     docker_bin: options.DockerBin = None,
+    builder_backend: options.BuilderBackend = None,
     registry_username: options.RegistryUsername = None,
     registry_password_stdin: options.RegistryPasswordStdin = False,
     verbose: options.Verbose = False,
@@ -137,7 +138,8 @@ def deploy(
                 context=source_dir, image=image, registry=registry, root_dir=root_dir, dockerfile=dockerfile,
                 env_files=tuple(env_file or ()), var_flags=tuple(var or ()), build_args=tuple(build_arg or ()),
                 platform=platform, cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()),
-                builder=builder, docker_bin=docker_bin, registry_username=registry_username,
+                builder=builder, docker_bin=docker_bin, builder_backend=builder_backend,
+                registry_username=registry_username,
                 registry_password=read_password_stdin() if registry_password_stdin else None,
                 local=local, dry_run=dry_run,
             )  # fmt: skip

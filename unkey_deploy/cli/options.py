@@ -72,6 +72,11 @@ Builder = Annotated[
     str | None,
     typer.Option("--builder", metavar="NAME", envvar="UNKEY_BUILDER", help="buildx builder, e.g. a remote BuildKit."),
 ]  # fmt: skip
+BuilderBackend = Annotated[
+    str | None,
+    typer.Option("--builder-backend", metavar="docker|buildah|podman|auto", envvar="UNKEY_BUILDER_BACKEND",
+                 help="What builds: the Docker engine, buildah or podman (no daemon); auto by default."),
+]  # fmt: skip
 DockerBin = Annotated[
     str | None,
     typer.Option("--docker-bin", metavar="PATH", envvar="UNKEY_DOCKER_BIN", help="The docker client to build with."),

@@ -16,9 +16,10 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from unkey_deploy.errors import BuildError, UsageError
+from unkey_deploy.image.backends import resolve as resolve_backend
 from unkey_deploy.image.builders import Builder, select_builder
 from unkey_deploy.image.lint import secret_arg_warnings
 from unkey_deploy.image.progress import Masker, PlainProgress
@@ -47,6 +48,7 @@ class BuildRequest:
     cache_to: tuple[str, ...] = ()
     builder: str | None = None
     docker_bin: str | None = None
+    backend: str = "auto"  # docker, buildah, podman or auto: see image/backends.py
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class BuildRequest:
             "cacheFrom": list(self.cache_from),
             "cacheTo": list(self.cache_to),
             "builder": self.builder,
+            "backend": self.backend,
             "variables": self.variables.to_json(),
         }
 
@@ -70,9 +73,10 @@ class BuiltImage:
     ref: str
     image_id: str
     context_bytes: int | None = None
+    backend: str = "docker"
 
     def to_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "imageId": self.image_id, "contextBytes": self.context_bytes}
+        return {"ref": self.ref, "imageId": self.image_id, "contextBytes": self.context_bytes, "backend": self.backend}
 
 
 def build_image(request: BuildRequest, reporter: Reporter) -> BuiltImage:
@@ -81,8 +85,9 @@ def build_image(request: BuildRequest, reporter: Reporter) -> BuiltImage:
         raise UsageError(f"build context {request.context} is not a directory")
     if request.dockerfile is not None and request.dockerfile_text is not None:
         raise UsageError("give a Dockerfile path or generated Dockerfile text, not both")
-    builder = select_builder(request.docker_bin, request.builder)
-    if request.cache_to and builder.kind != "buildx":
+    backend = resolve_backend(request.backend, docker_bin=request.docker_bin, builder=request.builder)
+    builder = None if backend.daemonless else select_builder(request.docker_bin, request.builder)
+    if request.cache_to and builder is not None and builder.kind != "buildx":
         raise UsageError("--cache-to needs docker buildx; install the buildx plugin or drop --cache-to")
     if request.dockerfile_text is None:
         path = request.dockerfile_path()
@@ -90,6 +95,13 @@ def build_image(request: BuildRequest, reporter: Reporter) -> BuiltImage:
             raise UsageError(f"Dockerfile {path} not found; pass --dockerfile PATH")
         for warning in secret_arg_warnings(path.read_text(encoding="utf-8", errors="replace"), str(path)):
             reporter.warn(warning)
+    if request.backend == "auto" or backend.daemonless:
+        reporter.info(f"building with {backend.kind}: {backend.reason}")
+    if builder is None:
+        from unkey_deploy.image import daemonless
+
+        image_id, context_bytes = daemonless.build(backend, request, reporter)
+        return BuiltImage(request.tag, image_id, context_bytes, backend.kind)
     if request.builder is None:
         check_engine(builder)
     with _dockerfile(request) as dockerfile, secret_files(request.variables) as env_file:
@@ -209,7 +221,11 @@ def _environment(builder: Builder) -> dict[str, str]:
     return env
 
 
-def _stream(command: list[str], env: dict[str, str], progress: PlainProgress) -> int:
+class _Feeds(Protocol):
+    def feed(self, raw: str) -> None: ...
+
+
+def _stream(command: list[str], env: dict[str, str], progress: _Feeds) -> int:
     """Run the build, feeding its output to `progress`; on any interruption stop it and re-raise."""
     process = subprocess.Popen(
         command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -98,13 +98,21 @@ def public_registry_warning(ref: ImageRef) -> str | None:
     return f"Unkey pulls only public images today: make sure {ref.repository} is public on {registry}"
 
 
-def push_image(ref: str, auth: RegistryAuth | None, reporter: Reporter) -> PushedImage:
-    """Push `ref` (repo:tag); PushError (exit 5) for refused credentials, denied pushes and lasting errors."""
+def push_image(ref: str, auth: RegistryAuth | None, reporter: Reporter, backend: str = "docker") -> PushedImage:
+    """Push `ref` (repo:tag); PushError (exit 5) for refused credentials, denied pushes and lasting errors.
+
+    `backend` is the one that built the image: buildah and podman push from their own storage."""
     image = parse_image(ref)
     if not image.tag or image.digest:
         raise UsageError(f"cannot push {ref}: give a tag, e.g. {image.repository}:v1")
     if warning := public_registry_warning(image):
         reporter.warn(warning)
+    if backend != "docker":
+        from unkey_deploy.image import daemonless
+        from unkey_deploy.image.backends import resolve
+
+        digest = daemonless.push(resolve(backend), image, auth, reporter)
+        return PushedImage(str(image), digest, f"{image.repository}:{image.tag}@{digest}")
     client = _client()
     try:
         for attempt in range(1, ATTEMPTS + 1):
