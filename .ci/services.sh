@@ -45,6 +45,20 @@ install_packages() {
         || log "apt-get install failed (see $STATE_DIR/apt.log)"
 }
 
+# The daemonless build backends, apart from the rest: if they cannot be installed, only their tests skip.
+install_build_backends() {
+    local missing=()
+    command -v buildah >/dev/null || missing+=(buildah)
+    command -v podman >/dev/null || missing+=(podman)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y -q "${missing[@]}" </dev/null >"$STATE_DIR/apt-backends.log" 2>&1 \
+        || { as_root apt-get update -q </dev/null >>"$STATE_DIR/apt-backends.log" 2>&1 \
+             && as_root apt-get install -y -q "${missing[@]}" </dev/null >>"$STATE_DIR/apt-backends.log" 2>&1; } \
+        || log "apt-get install ${missing[*]} failed (see $STATE_DIR/apt-backends.log); their tests will skip"
+}
+
 start_dockerd() {
     if "$DOCKER" info >/dev/null 2>&1; then return 0; fi
     if ! command -v dockerd >/dev/null; then log "dockerd is not installed"; return 1; fi
@@ -644,6 +658,7 @@ write_env() {
 main() {
     local started=$SECONDS
     install_packages
+    install_build_backends
     if ! start_dockerd; then
         log "no Docker engine: the Docker tests will skip"
         write_env
