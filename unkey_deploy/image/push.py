@@ -138,7 +138,8 @@ def _client() -> Any:
     import docker
 
     try:
-        client = docker.from_env(timeout=300)
+        # ssh:// engines go through the system ssh client, as the docker CLI does (no paramiko needed)
+        client = docker.from_env(timeout=300, use_ssh_client=os.environ.get("DOCKER_HOST", "").startswith("ssh://"))
         client.ping()
     except docker.errors.DockerException as exc:
         raise PushError(f"cannot reach the Docker engine to push: {exc}; start Docker or set DOCKER_HOST") from None
