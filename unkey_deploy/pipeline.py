@@ -160,6 +160,7 @@ class PreparedBuild:
     push: bool
     auth: RegistryAuth | None = field(default=None, repr=False)
     skip_reason: str | None = None  # why the build is skipped (no engine with --local)
+    into_engine: bool = False  # --local without a push: a daemonless build is copied into the Docker engine
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     skip = None
     if settings.local and not settings.dry_run:
         skip = _engine_problem(settings.docker_bin, settings.builder)
-    return PreparedBuild(plan, request, ref, push, auth, skip)
+    return PreparedBuild(plan, request, ref, push, auth, skip, settings.local and not push)
 
 
 def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
@@ -211,6 +212,10 @@ def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
     try:
         built = build_image(prepared.request, reporter)
         if not prepared.push:
+            if prepared.into_engine and built.backend != "docker":
+                from unkey_deploy.image.daemonless import copy_to_docker
+
+                copy_to_docker(built.backend, built.ref, reporter)
             return BuildResult(built, None, built.ref)
         stage = "push"
         pushed = push_image(prepared.ref, prepared.auth, reporter, built.backend)

@@ -204,3 +204,15 @@ def test_failing_step_is_exit_4_with_the_step(run_cli, base_images, buildah, tmp
     assert result.returncode == 4, result.stdout + result.stderr
     assert "RUN echo about-to-fail && exit 3" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_local_without_a_registry_copies_the_image_into_the_engine(run_cli, docker_server, base_images, buildah):
+    env = {"UNKEY_BASE_IMAGES": json.dumps(base_images), "UNKEY_LOCAL_URL": docker_server.url}
+    result = run_cli("deploy", str(EXAMPLES / "python-http"), "--project=daemonless", "--app=local-buildah",
+                     "--local", "--builder-backend=buildah", f"--root-key={docker_server.root_key}", "--output=json",
+                     env=env, timeout=900)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert "@sha256:" not in data["image"]  # nothing pushed: the engine got it from buildah
+    assert "into the Docker engine" in result.stderr
+    assert _answers(data["urls"][0]).strip()

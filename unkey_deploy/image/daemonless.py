@@ -165,6 +165,20 @@ def import_from_docker(backend: Backend, images: Iterable[str], reporter: Report
             reporter.warn(f"could not copy {image} from the Docker engine: {_last_line(result.stderr)}")
 
 
+def copy_to_docker(kind: str, ref: str, reporter: Reporter) -> None:
+    """Copy a built image into the Docker engine (for `unkey local`, which runs images there)."""
+    from unkey_deploy.image.backends import resolve
+
+    backend = resolve(kind)
+    assert backend.binary
+    reporter.info(f"copying {ref} from {kind} into the Docker engine")
+    result = subprocess.run([backend.binary, "push", "--quiet", ref, f"docker-daemon:{ref}"],
+                            capture_output=True, text=True, timeout=1800)  # fmt: skip
+    if result.returncode != 0:
+        raise BuildError(f"could not copy {ref} into the Docker engine: {_last_line(result.stderr)}; "
+                         "push it to a registry instead (give IMAGE or --registry)")  # fmt: skip
+
+
 def _backend_has(backend: Backend, image: str) -> bool:
     assert backend.binary
     command = [backend.binary, "inspect", "--type", "image", image] if backend.kind == "buildah" else [
