@@ -126,3 +126,26 @@ def test_unknown_backend_on_the_command_line_is_one_line_exit_2(run_cli, tmp_pat
     assert result.returncode == 2, result.stdout + result.stderr
     assert "unknown build backend 'kaniko'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_base_images_get_the_full_names_docker_gives_them() -> None:
+    text = (
+        "FROM --platform=linux/amd64 node:22 AS deps\n"
+        "FROM deps AS build\n"
+        "FROM ${BASE}\n"
+        "FROM scratch\n"
+        "FROM ghcr.io/acme/base:1\n"
+        "FROM localhost:5000/base\n"
+        "FROM acme/base:2 AS run\n"
+        "RUN echo FROM python\n"
+    )
+    assert daemonless.qualify_from(text) == (
+        "FROM --platform=linux/amd64 docker.io/library/node:22 AS deps\n"
+        "FROM deps AS build\n"
+        "FROM ${BASE}\n"
+        "FROM scratch\n"
+        "FROM ghcr.io/acme/base:1\n"
+        "FROM localhost:5000/base\n"
+        "FROM docker.io/acme/base:2 AS run\n"
+        "RUN echo FROM python\n"
+    )

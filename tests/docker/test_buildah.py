@@ -132,10 +132,10 @@ def _secret_app(directory: Path, base: str) -> Path:
     return directory
 
 
-def test_secret_reaches_the_build_only(run_cli, base_images, registry, buildah, tmp_path):
+def test_secret_reaches_the_build_only(run_cli, base_images, registry, backend, buildah, tmp_path):
     app = _secret_app(tmp_path / "app", base_images["debian"])
-    ref = f"{registry}/daemonless-secret:t1"
-    result = run_cli("build", str(app), "-t", ref, "--push", "--builder-backend=buildah", "--var", "API_TOKEN",
+    ref = f"{registry}/daemonless-secret-{backend}:t1"
+    result = run_cli("build", str(app), "-t", ref, "--push", f"--builder-backend={backend}", "--var", "API_TOKEN",
                      env={"API_TOKEN": SECRET}, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert SECRET not in result.stdout + result.stderr

@@ -29,6 +29,7 @@ from unkey_deploy.report import Reporter
 
 _STEP = re.compile(r"STEP (\d+)(?:/\d+)?: (.*)\Z", re.S)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
+_AT_STEP = re.compile(r'^building at STEP ".*?": (?:while running runtime: )?', re.S)
 _LOOPBACK = re.compile(r"^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?\Z")
 ATTEMPTS = 3
 
@@ -54,8 +55,9 @@ class DaemonlessProgress:
             return
         if not line.strip():
             return
-        if line.startswith("Error:") or line.startswith("error "):
-            self.error = line.removeprefix("Error:").strip()
+        if line.startswith("Error:"):
+            self.error = _AT_STEP.sub("", line.removeprefix("Error:").strip())
+            return
         if self.current and line.startswith("--> Using cache"):
             self.reporter.step_finished(self.current[0], cached=True)
             self.current = None
@@ -76,7 +78,11 @@ class DaemonlessProgress:
         where = f"build step `{self.current[1]}` failed" if self.current else "build failed"
         if self.current:
             self.reporter.step_finished(self.current[0], ok=False, detail=self.error or "")
-        log = [line for line in self.log if line.removeprefix("Error:").strip() != self.error]
+        log = list(self.log)
+        if self.current and self.current[1].upper().startswith("FROM "):
+            log.append("the base image could not be pulled: map it to an image the backend has or can reach with "
+                       "build.baseImages in unkey.yaml or UNKEY_BASE_IMAGES (e.g. a mirror), or use a full name "
+                       "such as docker.io/library/node:22")  # fmt: skip
         return f"{where}: {self.error or 'the builder gave no reason'}", log
 
 
@@ -143,6 +149,34 @@ def base_images(dockerfile_text: str) -> list[str]:
         if alias:
             stages.add(alias.lower())
     return images
+
+
+def qualified(ref: str) -> str:
+    """`ref` as Docker reads it: a name without a registry is on docker.io (official images under library/).
+
+    buildah and podman resolve short names through registries.conf, which often names no registry at all."""
+    first, slash, rest = ref.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return ref
+    return f"docker.io/{ref}" if slash else f"docker.io/library/{ref}"
+
+
+def qualify_from(dockerfile_text: str) -> str:
+    """The Dockerfile with every FROM image (not a stage, `$ARG` or scratch) given its full name."""
+    stages: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        ref, alias = match.group(1), match.group(2)
+        keep = ref.lower() in stages or "$" in ref or ref.lower() == "scratch"
+        if alias:
+            stages.add(alias.lower())
+        if keep:
+            return match.group(0)
+        start, end = match.span(1)
+        whole = match.group(0)
+        return whole[: start - match.start()] + qualified(ref) + whole[end - match.start() :]
+
+    return _FROM.sub(replace, dockerfile_text)
 
 
 def import_from_docker(backend: Backend, images: Iterable[str], reporter: Reporter) -> None:
@@ -263,9 +297,14 @@ def build(backend: Backend, request: object, reporter: Reporter) -> tuple[str, i
 
     assert isinstance(request, BuildRequest)
     with _dockerfile(request) as dockerfile, secret_files(request.variables) as env_file:
-        import_from_docker(backend, base_images(dockerfile.read_text(encoding="utf-8", errors="replace")), reporter)
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+        import_from_docker(backend, base_images(text), reporter)
         iidfile = env_file.parent / "image-id"
-        command = build_command(backend, request, dockerfile, env_file, iidfile, ignore_file(request, dockerfile))
+        ignore = ignore_file(request, dockerfile)
+        if qualify_from(text) != text:  # a copy with full base image names, next to the secret (removed with it)
+            dockerfile = env_file.parent / "Dockerfile"
+            dockerfile.write_text(qualify_from(text), encoding="utf-8")
+        command = build_command(backend, request, dockerfile, env_file, iidfile, ignore)
         progress = DaemonlessProgress(reporter, Masker(request.variables.as_dict().values()))
         code = _stream(command, dict(os.environ), progress)
         if code != 0:
