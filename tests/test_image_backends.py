@@ -149,3 +149,14 @@ def test_base_images_get_the_full_names_docker_gives_them() -> None:
         "FROM docker.io/acme/base:2 AS run\n"
         "RUN echo FROM python\n"
     )
+
+
+def test_unkey_yaml_backend_is_read_and_checked(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "unkey.yaml").write_text("build:\n  backend: kaniko\n")
+    result = run_cli("build", str(tmp_path), "-t", "a/b:1", "--dry-run")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "unkey.yaml build.backend: unknown build backend 'kaniko'" in result.stderr
+    (tmp_path / "unkey.yaml").write_text("build:\n  backend: podman\n")
+    result = run_cli("build", str(tmp_path), "-t", "a/b:1", "--dry-run", "--builder-backend", "kaniko2")
+    assert "--builder-backend: unknown build backend 'kaniko2'" in result.stderr  # the flag wins
