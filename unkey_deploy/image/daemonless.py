@@ -185,7 +185,7 @@ def import_from_docker(backend: Backend, images: Iterable[str], reporter: Report
     from unkey_deploy.image.builders import docker_clients
 
     assert backend.binary
-    wanted = [image for image in images if not _backend_has(backend, image)]
+    wanted = [image for image in images if not _backend_has(backend, qualified(image))]
     if not wanted or docker_problem() is not None:
         return
     docker = docker_clients()[0]
