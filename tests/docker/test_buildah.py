@@ -200,10 +200,14 @@ def test_failing_step_is_exit_4_with_the_step(run_cli, base_images, buildah, tmp
     app = tmp_path / "broken"
     app.mkdir()
     (app / "Dockerfile").write_text(f"FROM {base_images['debian']}\nRUN echo about-to-fail && exit 3\n")
+    before = subprocess.run([buildah, "containers", "--format", "{{.ContainerName}}"], capture_output=True,
+                            text=True).stdout  # fmt: skip
     result = run_cli("build", str(app), "-t", "localhost/unkey-test/broken:t1", "--builder-backend=buildah")
     assert result.returncode == 4, result.stdout + result.stderr
     assert "RUN echo about-to-fail && exit 3" in result.stderr
     assert "Traceback" not in result.stderr
+    left = subprocess.run([buildah, "containers", "--format", "{{.ContainerName}}"], capture_output=True, text=True)
+    assert before == left.stdout, "the failed build left a working container behind"
 
 
 def test_local_without_a_registry_copies_the_image_into_the_engine(run_cli, docker_server, base_images, buildah):

@@ -95,7 +95,7 @@ def build_command(
 
     assert isinstance(request, BuildRequest) and backend.binary
     secret_id = secrets_id(request.variables)
-    command = [backend.binary, "build", "--layers", "--format", "docker"]
+    command = [backend.binary, "build", "--layers", "--force-rm", "--format", "docker"]
     command += [
         "--file", str(dockerfile),
         "--tag", request.tag,
