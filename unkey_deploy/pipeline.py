@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from unkey_deploy.image.push import PushedImage, RegistryAuth
     from unkey_deploy.image.secrets import BuildVariables
     from unkey_deploy.plan import Plan
+    from unkey_deploy.recovery import Recovery, RollbackGuard
+    from unkey_deploy.verify import CheckSettings, Verification
 
 
 @dataclass(frozen=True)
@@ -317,3 +319,77 @@ def _project_config(plan: Plan) -> tuple[dict[str, Any], Path | None]:
         if path is not None:
             return config, path
     return {}, None
+
+
+@dataclass
+class Guarded:
+    """A deployment followed to its end, verified and, on failure, rolled back (see `follow_guarded`)."""
+
+    deployment_id: str
+    outcome: Outcome | None = None  # None when waiting timed out
+    error: UnkeyError | None = None  # why the command fails, if it does
+    verification: Verification | None = None
+    recovery: Recovery | None = None
+
+
+def follow_guarded(
+    api: DeploymentsAPI,
+    deployment_id: str,
+    target: Target,
+    reporter: Reporter,
+    started: float,
+    *,
+    checks: CheckSettings | None = None,
+    guard: RollbackGuard | None = None,
+) -> Guarded:
+    """Follow a created deployment; once READY run the checks; on failure (FAILED, timeout, checks) put the
+    previous deployment back when `guard` says so."""
+    from unkey_deploy.errors import DeployTimeout
+
+    guarded = Guarded(deployment_id)
+    try:
+        guarded.outcome = follow(api, deployment_id, target, reporter, started)
+    except DeployTimeout as exc:
+        guarded.error = exc
+    outcome = guarded.outcome
+    if outcome is not None and not outcome.ready:
+        guarded.error = DeploymentFailed(failure_message(outcome))
+    elif outcome is not None and checks is not None:
+        from unkey_deploy.verify import deployment_url, verify
+
+        if checks.wants_health_path:
+            checks = _with_health_path(api.client, deployment_id, checks, reporter)
+        base = deployment_url(outcome.state.hostnames, target.environment)
+        if base is None:
+            guarded.error = UnkeyError(f"deployment {deployment_id} is ready but has no domain to verify; "
+                                       "drop --check or check it by hand")  # fmt: skip
+        else:
+            guarded.verification = verify(base, checks, reporter)
+            if not guarded.verification.ok:
+                guarded.error = guarded.verification.failure(deployment_id)
+    if guarded.error is not None and guard is not None:
+        reporter.info(f"Rolling back: {deployment_id} did not pass; looking at what serves {guard.where}")
+        guarded.recovery = guard.recover(deployment_id, guarded.error.message)
+    return guarded
+
+
+def _with_health_path(client: Client, deployment_id: str, checks: CheckSettings, reporter: Reporter) -> CheckSettings:
+    """`--check auto` without `check:` in unkey.yaml: add the environment's health check path, else `/`."""
+    from dataclasses import replace
+
+    from unkey_deploy.api.deployments import PublicDeployments
+    from unkey_deploy.verify import normalise_path
+
+    path: object = None
+    try:
+        raw = PublicDeployments(client).describe(deployment_id).raw
+        runtime = raw.get("runtime") if isinstance(raw.get("runtime"), dict) else {}
+        health = runtime.get("healthcheck") if isinstance(runtime.get("healthcheck"), dict) else {}
+        path = health.get("path")
+    except UnkeyError as exc:
+        reporter.warn(f"cannot read the environment's health check ({exc.message}); checking /")
+    if not isinstance(path, str) or not path.startswith("/"):
+        reporter.info("The environment has no health check path; checking /")
+        path = "/"
+    paths = tuple(dict.fromkeys([*checks.paths, normalise_path(path, "health check path")]))
+    return replace(checks, paths=paths, wants_health_path=False)
