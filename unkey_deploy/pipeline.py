@@ -369,7 +369,7 @@ def follow_guarded(
                 guarded.error = guarded.verification.failure(deployment_id)
     if guarded.error is not None and guard is not None:
         reporter.info(f"Rolling back: {deployment_id} did not pass; looking at what serves {guard.where}")
-        guarded.recovery = guard.recover(deployment_id, guarded.error.message)
+        guarded.recovery = guard.recover(deployment_id, guarded.error.message, still_running=outcome is None)
     return guarded
 
 

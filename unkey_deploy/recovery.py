@@ -69,8 +69,9 @@ class RollbackGuard:
             return f"Rollback on failure: {self.where} has no current deployment to roll back to{hint}"
         return f"Rollback on failure: {self.previous.id} serves {self.where} now and is the one to return to"
 
-    def recover(self, failed_id: str, reason: str) -> Recovery:
-        """Put the previous deployment back if the failed one took its place; never raises."""
+    def recover(self, failed_id: str, reason: str, *, still_running: bool = False) -> Recovery:
+        """Put the previous deployment back if the failed one took its place; never raises. `still_running`:
+        the failed deployment timed out and may yet become current."""
         from unkey_deploy import actions
         from unkey_deploy.cli._common import printable
 
@@ -86,6 +87,11 @@ class RollbackGuard:
                 recovery.serving = previous.id
                 recovery.lines = [f"Not rolled back: {previous.id} never stopped serving {self.where}; "
                                   "nothing was changed."]  # fmt: skip
+                if still_running:
+                    recovery.lines.append(
+                        f"{failed_id} is still in progress and may take over when it becomes ready: follow it "
+                        f"with `unkey deployments wait {failed_id}`, then `unkey deployments rollback {previous.id}`"
+                    )
                 return recovery
             target = self.api.describe(previous.id)
             refusal = actions.refusal("rollback", target)

@@ -193,7 +193,7 @@ def deploy(
                 local=local, dry_run=dry_run,
             )  # fmt: skip
             prepared = prepare_build(settings, source)
-            if context_limit is not None and not dry_run:
+            if context_limit is not None:
                 _check_context_size(prepared, context_limit, reporter)
             print_header(human, source, prepared.ref)
             if dry_run:
