@@ -80,6 +80,12 @@ def test_cli_refuses_before_building(run_cli, context):
     assert "Traceback" not in result.stderr
 
 
+def test_unkey_build_refuses_too(run_cli, context):
+    result = run_cli("build", str(context), "-t", "unkey-local-test/ctx:v1", "--max-context", "0.1GB")
+    assert result.returncode == 2, result.stderr
+    assert "above --max-context 102.4 MB" in result.stderr
+
+
 def test_bad_max_context_is_a_usage_error(run_cli, context):
     result = run_cli("deploy", str(context), "--project=acme", "--max-context", "lots", "--dry-run")
     assert result.returncode == 2

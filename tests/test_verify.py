@@ -196,3 +196,36 @@ def test_rollback_refused_by_the_api_is_reported_and_the_exit_code_kept(run_cli,
     assert result.returncode == 7
     assert "Rollback to d_old FAILED" in result.stderr
     assert "unkey deployments rollback d_old --yes" in result.stderr
+
+
+def test_github_job_summary_lists_the_checks_and_the_rollback(run_cli, api, app, tmp_path):
+    app.then = 500
+    script_ready(api, app)
+    api.on("deployments.listDeployments",
+           (200, {**envelope([public("d_old", current=True)]), "pagination": {"hasMore": False}}, {}),
+           then=(200, {**envelope([public("d_new", current=True)]), "pagination": {"hasMore": False}}, {}))
+    api.on("deployments.getDeployment",
+           (200, envelope(public("d_old", current=False, actions=["rollback"])), {}),
+           then=(200, envelope(public("d_old", current=True)), {}))  # fmt: skip
+    api.on("deployments.rollbackDeployment", (202, envelope({}), {}))
+    summary = tmp_path / "summary.md"
+    result = run_cli("deploy", IMAGE, "--project=acme", "--app=api", "--env=production",
+                     f"--api-base-url={api.url}", "--root-key=unkey_secretroot123", "--check", "/healthz",
+                     "--check-timeout", "0.3", "--rollback-on-failure",
+                     env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 7
+    text = summary.read_text()
+    assert "#### ❌ Verification failed (expected 200-399)" in text
+    assert "| `/healthz` | ❌ | 500 |" in text
+    assert "#### ↩️ Rolled back" in text and "to d_old, which serves it now" in text
+    assert "::error" in result.stderr and "verification failed" in result.stderr
+
+
+def test_a_malformed_domain_fails_the_check_without_a_traceback(run_cli, api):
+    api.on("deploy.createDeployment", (201, envelope({"deploymentId": "d_new"}), {}))
+    api.on("deploy.getDeployment", then=(200, envelope({"id": "d_new", "status": "READY",
+                                                         "hostnames": ["bad host\x1b[2J:99999"]}), {}))  # fmt: skip
+    result = deploy(run_cli, api, "--check", "/", "--check-timeout", "0.2")
+    assert result.returncode == 7, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+    assert "\x1b" not in result.stderr

@@ -151,6 +151,7 @@ class BuildSettings:
     local: bool = False
     dry_run: bool = False
     push: bool | None = None  # None: push unless --dry-run, or --local without a repository on the command line
+    max_context: int | None = 2 * 1024**3  # refuse a larger build context (--max-context); None: no limit
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class PreparedBuild:
     push: bool
     auth: RegistryAuth | None = field(default=None, repr=False)
     skip_reason: str | None = None  # why the build is skipped (no engine with --local)
+    max_context: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     skip = None
     if settings.local and not settings.dry_run:
         skip = _engine_problem(settings.docker_bin, settings.builder)
-    return PreparedBuild(plan, request, ref, push, auth, skip)
+    return PreparedBuild(plan, request, ref, push, auth, skip, settings.max_context)
 
 
 def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
@@ -208,6 +210,10 @@ def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
         reporter.warn(f"{prepared.skip_reason}: skipping the build; the local control plane only simulates "
                       "deployments without a Docker engine")  # fmt: skip
         return BuildResult(None, None, prepared.ref)
+    if prepared.max_context is not None:
+        from unkey_deploy.image.context_size import enforce
+
+        enforce(prepared.request.context, prepared.request, prepared.max_context, reporter)
     stage = "build"
     try:
         built = build_image(prepared.request, reporter)

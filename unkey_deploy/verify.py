@@ -270,7 +270,7 @@ def _attempt(client: Any, url: str, timeout: float, settings: CheckSettings,
                     break
             latency = int((time.monotonic() - started) * 1000)
             return Attempt(response.status_code, latency, body=_body_excerpt(raw, settings, printable))
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # a malformed domain is a failed attempt
         latency = int((time.monotonic() - started) * 1000)
         reason = settings.mask(printable(str(exc) or type(exc).__name__))[:BODY_LINE_CHARS]
         return Attempt(None, latency, error=reason)

@@ -140,10 +140,7 @@ def deploy(
     detach: Annotated[
         bool, typer.Option("--detach", help="Create the deployment, print its ID and exit without waiting.")
     ] = False,
-    max_context: Annotated[
-        str, typer.Option("--max-context", metavar="SIZE", envvar="UNKEY_MAX_CONTEXT",
-                          help="Refuse to build a context larger than this, e.g. 500MB or 2GB.")
-    ] = "2GB",
+    max_context: options.MaxContext = "2GB",
 ) -> None:
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.imageref import parse_image_argument
@@ -190,11 +187,9 @@ def deploy(
                 platform=platform, cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()),
                 builder=builder, docker_bin=docker_bin, registry_username=registry_username,
                 registry_password=read_password_stdin() if registry_password_stdin else None,
-                local=local, dry_run=dry_run,
+                local=local, dry_run=dry_run, max_context=context_limit,
             )  # fmt: skip
             prepared = prepare_build(settings, source)
-            if context_limit is not None:
-                _check_context_size(prepared, context_limit, reporter)
             print_header(human, source, prepared.ref)
             if dry_run:
                 print_dry_run(human, prepared.plan, prepared.request)
@@ -256,13 +251,6 @@ def _parse_max_context(text: str) -> int:
     from unkey_deploy.image.context_size import parse_size
 
     return parse_size(text, "--max-context")
-
-
-def _check_context_size(prepared: Any, limit: int, reporter: Reporter) -> None:
-    """Report the build context's size; warn above 100 MB, refuse above `limit` (exit 2)."""
-    from unkey_deploy.image.context_size import enforce
-
-    enforce(prepared.request.context, prepared.request, limit, reporter)
 
 
 def print_detached(stream: Any, output: Output, deployment_id: str, target: Any, image: str) -> None:
