@@ -10,8 +10,9 @@ def _api(server) -> list[str]:
     return [f"--api-url={server.url}", f"--root-key={server.root_key}"]
 
 
-def test_detach_prints_the_id_and_wait_follows_it(run_cli, local_server):
+def test_detach_prints_the_id_and_wait_follows_it(run_cli, local_server, tmp_path):
     server = local_server("--step-delay", "0.3")
+    (tmp_path / "unkey.yaml").write_text("check: [/healthz]\n")  # configured checks do not stop --detach
     created = run_cli("deploy", "ghcr.io/acme/api:v1", "--project=acme", "--env=production", "--detach",
                       "--output=json", *_api(server))
     assert created.returncode == 0, created.stderr

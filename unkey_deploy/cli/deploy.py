@@ -167,9 +167,11 @@ def deploy(
     source_dir = (context or Path(".")).resolve()
     checks = _check_settings(check or [], check_status, check_timeout, check_interval, check_header or [],
                              (source_dir / (root_dir or ".")) if build else Path.cwd())  # fmt: skip
-    if detach and (checks is not None or rollback_on_failure):
+    if detach and (check or rollback_on_failure):
         raise UsageError("--detach does not wait, so it cannot run --check or --rollback-on-failure; "
                          "drop one, or follow the deployment with `unkey deployments wait ID`")  # fmt: skip
+    if detach:
+        checks = None  # a detached deploy does not run the checks of unkey.yaml
     context_limit = _parse_max_context(max_context) if build else None
     human = sys.stdout if output is Output.text else sys.stderr
     reporter = make_reporter(human, verbose=verbose)
