@@ -229,3 +229,12 @@ def test_a_malformed_domain_fails_the_check_without_a_traceback(run_cli, api):
     assert result.returncode == 7, result.stderr
     assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
     assert "\x1b" not in result.stderr
+
+
+def test_auto_without_a_health_check_path_checks_the_root(run_cli, api, app):
+    script_ready(api, app)
+    api.on("deployments.getDeployment", then=(200, envelope(public("d_new", current=True)), {}))
+    result = deploy(run_cli, api, "--check", "auto", "--check", "/version")
+    assert result.returncode == 0, result.stderr
+    assert [path for path, _ in app.seen] == ["/version", "/"]
+    assert "no health check path; checking /" in result.stdout

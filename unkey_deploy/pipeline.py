@@ -386,16 +386,19 @@ def _with_health_path(client: Client, deployment_id: str, checks: CheckSettings,
     from unkey_deploy.api.deployments import PublicDeployments
     from unkey_deploy.verify import normalise_path
 
-    path: object = None
+    path: Any = None
     try:
         raw = PublicDeployments(client).describe(deployment_id).raw
-        runtime = raw.get("runtime") if isinstance(raw.get("runtime"), dict) else {}
-        health = runtime.get("healthcheck") if isinstance(runtime.get("healthcheck"), dict) else {}
-        path = health.get("path")
     except UnkeyError as exc:
         reporter.warn(f"cannot read the environment's health check ({exc.message}); checking /")
+        raw = None
+    if raw is not None:
+        runtime = raw.get("runtime")
+        health = runtime.get("healthcheck") if isinstance(runtime, dict) else None
+        path = health.get("path") if isinstance(health, dict) else None
+        if not isinstance(path, str) or not path.startswith("/"):
+            reporter.info("The environment has no health check path; checking /")
     if not isinstance(path, str) or not path.startswith("/"):
-        reporter.info("The environment has no health check path; checking /")
         path = "/"
     paths = tuple(dict.fromkeys([*checks.paths, normalise_path(path, "health check path")]))
     return replace(checks, paths=paths, wants_health_path=False)

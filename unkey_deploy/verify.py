@@ -211,8 +211,8 @@ def deployment_url(hostnames: Iterable[str], environment: str) -> str | None:
                 return url_for(name)
     suffix = f"-{environment}"
     own = [n for n in names if not (n.split(".", 1)[0].endswith(suffix) or f"{suffix}-" in n.split(".", 1)[0])]
-    chosen = (own or names or [None])[0]
-    return url_for(chosen) if chosen else None
+    chosen = (own or names)[:1]
+    return url_for(chosen[0]) if chosen else None
 
 
 def verify(
