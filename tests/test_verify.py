@@ -3,6 +3,7 @@ domain points at a small local app that answers 200 or 500 on demand."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from collections import deque
@@ -214,9 +215,9 @@ def test_github_job_summary_lists_the_checks_and_the_rollback(run_cli, api, app,
                      "--check-timeout", "0.3", "--rollback-on-failure",
                      env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 7
-    text = summary.read_text()
+    text = html.unescape(summary.read_text())  # server strings arrive as entities; read them as rendered
     assert "#### ❌ Verification failed (expected 200-399)" in text
-    assert "| `/healthz` | ❌ | 500 |" in text
+    assert "| /healthz | ❌ | 500 |" in text
     assert "#### ↩️ Rolled back" in text and "to d_old, which serves it now" in text
     assert "::error" in result.stderr and "verification failed" in result.stderr
 

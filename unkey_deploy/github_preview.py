@@ -82,16 +82,15 @@ class Preview:
 
 
 def _cell(text: str) -> str:
-    from unkey_deploy.cli._common import printable
+    from unkey_deploy.report.safe import markdown
 
-    safe = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return safe.replace("[", "\\[").replace("]", "\\]")[:300] or " "
+    return markdown(text, 300)
 
 
 def _link(url: str) -> str:
-    if not url.startswith(("https://", "http://")) or any(c in url for c in " ()<>\"'\n"):
-        return _cell(url) if url else "none"
-    return f"[{_cell(url)}]({url})"
+    from unkey_deploy.report.safe import markdown_link
+
+    return markdown_link(url, url) if url else "none"
 
 
 def comment_body(preview: Preview, now: datetime | None = None) -> str:
@@ -104,8 +103,8 @@ def comment_body(preview: Preview, now: datetime | None = None) -> str:
     rows = [
         ("Preview", _link(preview.url)),
         ("This deployment", _link(preview.deployment_url)),
-        ("Deployment", f"`{_cell(preview.deployment_id)}`" if preview.deployment_id else "none"),
-        ("Commit", f"`{_cell(preview.commit[:7])}`" if preview.commit else "unknown"),
+        ("Deployment", _cell(preview.deployment_id) if preview.deployment_id else "none"),
+        ("Commit", _cell(preview.commit[:7]) if preview.commit else "unknown"),
         ("Status", _cell(preview.status or ("READY" if preview.ok else "FAILED"))),
         ("Updated", when),
     ]
@@ -136,18 +135,18 @@ class GitHub:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
-        from unkey_deploy.cli._common import printable
+        from unkey_deploy.report.safe import text as printable
 
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise GitHubError(f"cannot reach the GitHub API: {printable(str(exc))[:200]}") from None
+            raise GitHubError(f"cannot reach the GitHub API: {printable(str(exc), 200)}") from None
         if response.status_code >= 400:
             try:
                 reason = str(response.json().get("message") or "")
             except ValueError:
                 reason = response.text
-            raise GitHubError(f"GitHub answered {response.status_code}: {printable(reason)[:200]}",
+            raise GitHubError(f"GitHub answered {response.status_code}: {printable(reason, 200)}",
                               response.status_code)  # fmt: skip
         return response.json() if response.content else None
 
@@ -198,7 +197,9 @@ def preview_from_env(env: Mapping[str, str]) -> Preview:
 
 
 def warn(message: str) -> None:
-    print(f"::warning title=Unkey preview comment::{message}", flush=True)
+    from unkey_deploy.report.safe import command_data
+
+    print(f"::warning title=Unkey preview comment::{command_data(message)}", flush=True)
 
 
 def main(env: Mapping[str, str] | None = None) -> int:

@@ -363,6 +363,7 @@ def follow_guarded(
     elif outcome is not None and checks is not None:
         from unkey_deploy.verify import deployment_url, verify
 
+        api.client.set_deadline(checks.timeout + 30)  # the checks' own time, whatever --timeout left
         if checks.wants_health_path:
             checks = _with_health_path(api.client, deployment_id, checks, reporter)
         base = deployment_url(outcome.state.hostnames, target.environment)

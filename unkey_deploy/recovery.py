@@ -32,7 +32,7 @@ class Recovery:
 
     @property
     def headline(self) -> str:
-        from unkey_deploy.cli._common import printable
+        from unkey_deploy.report.safe import text as printable
 
         return f"Deployment {self.failed_id} failed: {printable(self.reason)}"
 
@@ -73,9 +73,12 @@ class RollbackGuard:
         """Put the previous deployment back if the failed one took its place; never raises. `still_running`:
         the failed deployment timed out and may yet become current."""
         from unkey_deploy import actions
-        from unkey_deploy.cli._common import printable
+        from unkey_deploy.report.safe import text as printable
 
         recovery = Recovery(failed_id, reason)
+        set_deadline = getattr(self.api.client, "set_deadline", None)
+        if set_deadline is not None:  # the deploy's --timeout may be used up: the rollback gets its own time
+            set_deadline(self.timeout + 30)
         if self.previous is None:
             recovery.lines = [f"Not rolled back: {self.where} had no current deployment before it, so "
                               "there is nothing to roll back to."]  # fmt: skip

@@ -180,7 +180,7 @@ class Verification:
                 "checks": [r.to_json() for r in self.results]}  # fmt: skip
 
     def failure(self, deployment_id: str) -> VerificationFailed:
-        from unkey_deploy.cli._common import printable
+        from unkey_deploy.report.safe import text as printable
 
         bad = next(r for r in self.results if not r.ok)
         last = bad.attempts[-1] if bad.attempts else Attempt(None, 0, "not tried")
@@ -226,7 +226,7 @@ def verify(
     """Check every path in turn, each until it answers as expected; one deadline for them all."""
     import httpx
 
-    from unkey_deploy.cli._common import printable
+    from unkey_deploy.report.safe import text as printable
 
     verification = Verification(base_url.rstrip("/"), settings.statuses.text)
     deadline = clock() + settings.timeout
@@ -257,7 +257,7 @@ def verify(
 
 
 def _attempt(client: Any, url: str, timeout: float, settings: CheckSettings,
-             printable: Callable[[object], str]) -> Attempt:  # fmt: skip
+             printable: Callable[..., str]) -> Attempt:  # fmt: skip
     import httpx
 
     started = time.monotonic()
@@ -269,35 +269,30 @@ def _attempt(client: Any, url: str, timeout: float, settings: CheckSettings,
                 if len(raw) >= BODY_READ_BYTES:
                     break
             latency = int((time.monotonic() - started) * 1000)
-            return Attempt(response.status_code, latency, body=_body_excerpt(raw, settings, printable))
+            return Attempt(response.status_code, latency, body=_body_excerpt(raw, settings))
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # a malformed domain is a failed attempt
         latency = int((time.monotonic() - started) * 1000)
-        reason = settings.mask(printable(str(exc) or type(exc).__name__))[:BODY_LINE_CHARS]
+        reason = printable(settings.mask(str(exc) or type(exc).__name__), BODY_LINE_CHARS)
         return Attempt(None, latency, error=reason)
 
 
-def _body_excerpt(raw: bytes, settings: CheckSettings, printable: Callable[[object], str]) -> str:
+def _body_excerpt(raw: bytes, settings: CheckSettings) -> str:
     """The first lines of a response body, printable, bounded and with header values masked."""
-    text = settings.mask(raw.decode("utf-8", "replace"))
-    lines = [line for line in text.splitlines() if line.strip()][:BODY_LINES]
-    out = []
-    for line in lines:
-        safe = printable(line)
-        out.append(safe if len(safe) <= BODY_LINE_CHARS else safe[: BODY_LINE_CHARS - 1] + "…")
-    return "\n".join(out)
+    from unkey_deploy.report.safe import text
+
+    body = settings.mask(raw.decode("utf-8", "replace"))
+    lines = [line for line in body.splitlines() if line.strip()][:BODY_LINES]
+    return "\n".join(text(line, BODY_LINE_CHARS) for line in lines)
 
 
 def summary_markdown(verification: Verification | None, recovery: Any = None) -> str:
     """The job-summary section for the checks and a rollback (empty when there was neither)."""
-    from unkey_deploy.cli._common import printable
-
-    def cell(text: object) -> str:
-        return printable(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    from unkey_deploy.report.safe import markdown as cell
 
     parts: list[str] = []
     if verification is not None:
         heading = "✅ Verification passed" if verification.ok else "❌ Verification failed"
-        rows = [f"| `{cell(r.path)}` | {'✅' if r.ok else '❌'} | {cell(r.to_json()['status'] or 'no answer')} | "
+        rows = [f"| {cell(r.path)} | {'✅' if r.ok else '❌'} | {cell(r.to_json()['status'] or 'no answer')} | "
                 f"{len(r.attempts)} |" for r in verification.results]  # fmt: skip
         parts.append(f"#### {heading} (expected {cell(verification.statuses)})\n\n"
                      "| Path | Result | Last status | Attempts |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n")

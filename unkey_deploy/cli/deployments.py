@@ -429,6 +429,7 @@ def wait(
 
     human = sys.stdout if output is Output.text else sys.stderr
     with _client(local, root_key, api_base_url, config) as client:
+        client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployment = _describe(PublicDeployments(client), deployment_id)
         target = Target(deployment.project, deployment.app, deployment.environment, client.base_url, "",
                         family="deployments", timeout=timeout)  # fmt: skip

@@ -169,7 +169,7 @@ def ignore_text_for(context: Path, request: Any) -> str:
 
 def enforce(context: Path, request: Any, limit: int, reporter: Reporter, warn_at: int = WARN_BYTES) -> ContextSize:
     """Report the size; warn above `warn_at` with the largest paths; refuse above `limit` (UsageError)."""
-    from unkey_deploy.cli._common import printable
+    from unkey_deploy.report.safe import text as printable
 
     size = measure(context, ignore_text_for(context, request))
     reporter.info(f"Build context: {human_size(size.total)} in {size.files} files")
