@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     BUILD = 4
     PUSH = 5
     TIMEOUT = 6
+    VERIFICATION = 7  # the deployment is ready but its checks (--check) did not pass
     HANGUP = 129  # SIGHUP (the terminal went away)
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM
@@ -23,8 +24,8 @@ class ExitCode(IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ready; 1 deployment failed or API refused the request; 2 usage error; "
-    "3 authentication or permission; 4 build failed; 5 push failed; 6 timed out; 130 interrupted (Ctrl-C); "
-    "143 and 129 stopped by SIGTERM and SIGHUP."
+    "3 authentication or permission; 4 build failed; 5 push failed; 6 timed out; 7 verification failed "
+    "(--check); 130 interrupted (Ctrl-C); 143 and 129 stopped by SIGTERM and SIGHUP."
 )
 
 
@@ -112,6 +113,12 @@ class DeadlineExceeded(DeployTimeout):
         super().__init__(message)
         self.operation = operation
         self.not_sent = not_sent
+
+
+class VerificationFailed(UnkeyError):
+    """The deployment became ready but did not answer its checks as expected."""
+
+    exit_code = ExitCode.VERIFICATION
 
 
 class Interrupted(UnkeyError):

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from unkey_deploy.image.push import PushedImage, RegistryAuth
     from unkey_deploy.image.secrets import BuildVariables
     from unkey_deploy.plan import Plan
+    from unkey_deploy.recovery import Recovery, RollbackGuard
+    from unkey_deploy.verify import CheckSettings, Verification
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class BuildSettings:
     local: bool = False
     dry_run: bool = False
     push: bool | None = None  # None: push unless --dry-run, or --local without a repository on the command line
+    max_context: int | None = 2 * 1024**3  # refuse a larger build context (--max-context); None: no limit
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class PreparedBuild:
     auth: RegistryAuth | None = field(default=None, repr=False)
     skip_reason: str | None = None  # why the build is skipped (no engine with --local)
     into_engine: bool = False  # --local without a push: a daemonless build is copied into the Docker engine
+    max_context: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,7 @@ def prepare_build(settings: BuildSettings, source: Source) -> PreparedBuild:
     skip = None
     if settings.local and not settings.dry_run:
         skip = _engine_problem(settings.docker_bin, settings.builder)
-    return PreparedBuild(plan, request, ref, push, auth, skip, settings.local and not push)
+    return PreparedBuild(plan, request, ref, push, auth, skip, settings.local and not push, settings.max_context)
 
 
 def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
@@ -208,6 +212,10 @@ def run_build(prepared: PreparedBuild, reporter: Reporter) -> BuildResult:
         reporter.warn(f"{prepared.skip_reason}: skipping the build; the local control plane only simulates "
                       "deployments without a Docker engine")  # fmt: skip
         return BuildResult(None, None, prepared.ref)
+    if prepared.max_context is not None:
+        from unkey_deploy.image.context_size import enforce
+
+        enforce(prepared.request.context, prepared.request, prepared.max_context, reporter)
     stage = "build"
     try:
         built = build_image(prepared.request, reporter)
@@ -331,3 +339,81 @@ def _project_config(plan: Plan) -> tuple[dict[str, Any], Path | None]:
         if path is not None:
             return config, path
     return {}, None
+
+
+@dataclass
+class Guarded:
+    """A deployment followed to its end, verified and, on failure, rolled back (see `follow_guarded`)."""
+
+    deployment_id: str
+    outcome: Outcome | None = None  # None when waiting timed out
+    error: UnkeyError | None = None  # why the command fails, if it does
+    verification: Verification | None = None
+    recovery: Recovery | None = None
+
+
+def follow_guarded(
+    api: DeploymentsAPI,
+    deployment_id: str,
+    target: Target,
+    reporter: Reporter,
+    started: float,
+    *,
+    checks: CheckSettings | None = None,
+    guard: RollbackGuard | None = None,
+) -> Guarded:
+    """Follow a created deployment; once READY run the checks; on failure (FAILED, timeout, checks) put the
+    previous deployment back when `guard` says so."""
+    from unkey_deploy.errors import DeployTimeout
+
+    guarded = Guarded(deployment_id)
+    try:
+        guarded.outcome = follow(api, deployment_id, target, reporter, started)
+    except DeployTimeout as exc:
+        guarded.error = exc
+    outcome = guarded.outcome
+    if outcome is not None and not outcome.ready:
+        guarded.error = DeploymentFailed(failure_message(outcome))
+    elif outcome is not None and checks is not None:
+        from unkey_deploy.verify import deployment_url, verify
+
+        api.client.set_deadline(checks.timeout + 30)  # the checks' own time, whatever --timeout left
+        if checks.wants_health_path:
+            checks = _with_health_path(api.client, deployment_id, checks, reporter)
+        base = deployment_url(outcome.state.hostnames, target.environment)
+        if base is None:
+            guarded.error = UnkeyError(f"deployment {deployment_id} is ready but has no domain to verify; "
+                                       "drop --check or check it by hand")  # fmt: skip
+        else:
+            guarded.verification = verify(base, checks, reporter)
+            if not guarded.verification.ok:
+                guarded.error = guarded.verification.failure(deployment_id)
+    if guarded.error is not None and guard is not None:
+        reporter.info(f"Rolling back: {deployment_id} did not pass; looking at what serves {guard.where}")
+        guarded.recovery = guard.recover(deployment_id, guarded.error.message, still_running=outcome is None)
+    return guarded
+
+
+def _with_health_path(client: Client, deployment_id: str, checks: CheckSettings, reporter: Reporter) -> CheckSettings:
+    """`--check auto` without `check:` in unkey.yaml: add the environment's health check path, else `/`."""
+    from dataclasses import replace
+
+    from unkey_deploy.api.deployments import PublicDeployments
+    from unkey_deploy.verify import normalise_path
+
+    path: Any = None
+    try:
+        raw = PublicDeployments(client).describe(deployment_id).raw
+    except UnkeyError as exc:
+        reporter.warn(f"cannot read the environment's health check ({exc.message}); checking /")
+        raw = None
+    if raw is not None:
+        runtime = raw.get("runtime")
+        health = runtime.get("healthcheck") if isinstance(runtime, dict) else None
+        path = health.get("path") if isinstance(health, dict) else None
+        if not isinstance(path, str) or not path.startswith("/"):
+            reporter.info("The environment has no health check path; checking /")
+    if not isinstance(path, str) or not path.startswith("/"):
+        path = "/"
+    paths = tuple(dict.fromkeys([*checks.paths, normalise_path(path, "health check path")]))
+    return replace(checks, paths=paths, wants_health_path=False)

@@ -70,7 +70,9 @@ def build_command(
         Output.text
     ),
     verbose: options.Verbose = False,
+    max_context: options.MaxContext = "2GB",
 ) -> None:
+    from unkey_deploy.image.context_size import parse_size
     from unkey_deploy.pipeline import BuildSettings, prepare_build, run_build
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import detect_source
@@ -81,7 +83,7 @@ def build_command(
         cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()), builder=builder, docker_bin=docker_bin,
         builder_backend=builder_backend, registry_username=registry_username,
         registry_password=read_password_stdin() if registry_password_stdin and push and not dry_run else None,
-        push=push and not dry_run, dry_run=dry_run,
+        push=push and not dry_run, dry_run=dry_run, max_context=parse_size(max_context, "--max-context"),
     )  # fmt: skip
     prepared = prepare_build(settings, detect_source(path.resolve()))
     human = sys.stdout if output is Output.text else sys.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +17,9 @@ from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 from unkey_deploy.report import Reporter
 
 if TYPE_CHECKING:
+    from unkey_deploy.pipeline import Guarded
     from unkey_deploy.rollout import Outcome
+    from unkey_deploy.verify import CheckSettings
 
 
 class ApiFamily(StrEnum):
@@ -33,7 +36,14 @@ With --build (or when IMAGE is a directory) the app is built first: its Dockerfi
 generated from the detected language; build variables reach the build only as the BuildKit secret
 UNKEY_SECRETS_ID; the image is pushed and deployed by digest. Without IMAGE the repository comes from
 --registry or `image:` in unkey.yaml, tagged with the git short SHA. --dry-run builds locally and prints
-the deployment request instead of pushing and deploying.
+the deployment request instead of pushing and deploying. Before a build the context's size is reported:
+above 100 MB with its largest paths and the .dockerignore lines that would leave them out; above
+--max-context the build is refused.
+
+--check PATH verifies the release after READY: each path is requested on the deployment's own URL until
+it answers with a --check-status or --check-timeout passes (exit 7). Paths can also be listed under
+`check:` in unkey.yaml. --rollback-on-failure puts back the deployment that served the environment
+before when the new one fails, times out or fails its checks.
 
 \b
 Examples:
@@ -43,6 +53,8 @@ Examples:
   unkey deploy ghcr.io/acme/api:$GITHUB_SHA --build --context=. --root-dir=apps/api --project=acme
   unkey deploy examples/python-http --project=demo --local     # build and run on the local control plane
   unkey deploy --build --dry-run --registry=ghcr.io/acme/api --project=acme
+  unkey deploy ghcr.io/acme/api:v2 --project=acme --env=production --check /healthz --rollback-on-failure
+  unkey deploy ghcr.io/acme/api:v2 --project=acme --detach    # then: unkey deployments wait ID
 
 {EXIT_CODES_HELP}
 """
@@ -100,10 +112,40 @@ def deploy(
     registry_username: options.RegistryUsername = None,
     registry_password_stdin: options.RegistryPasswordStdin = False,
     verbose: options.Verbose = False,
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", metavar="PATH",
+                     help="After READY, GET PATH on the deployment's own URL until it answers as expected "
+                          "(repeatable; `auto`: unkey.yaml `check:`, else the environment's health check path)."),
+    ] = None,  # fmt: skip
+    check_status: Annotated[
+        str, typer.Option("--check-status", metavar="RANGES", help="Statuses that pass a check, e.g. 200-299,301.")
+    ] = "200-399",
+    check_timeout: Annotated[
+        float, typer.Option("--check-timeout", metavar="SECONDS", help="How long the checks may take in all.")
+    ] = 60,
+    check_interval: Annotated[
+        float, typer.Option("--check-interval", metavar="SECONDS", help="Pause between attempts of a check.")
+    ] = 2,
+    check_header: Annotated[
+        list[str] | None,
+        typer.Option("--check-header", metavar="'NAME: VALUE'",
+                     help="Header sent with every check (repeatable); values never appear in output."),
+    ] = None,  # fmt: skip
+    rollback_on_failure: Annotated[
+        bool,
+        typer.Option("--rollback-on-failure",
+                     help="When the deployment fails, times out or fails its checks, put back the deployment "
+                          "that served the environment before."),
+    ] = False,  # fmt: skip
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Create the deployment, print its ID and exit without waiting.")
+    ] = False,
+    max_context: options.MaxContext = "2GB",
 ) -> None:
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.imageref import parse_image_argument
-    from unkey_deploy.pipeline import Target, deploy_image, deployment_request, open_client, summary
+    from unkey_deploy.pipeline import Target, deployment_request, follow_guarded, open_client, summary
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import detect_source
 
@@ -123,9 +165,17 @@ def deploy(
     if context is not None and not build:
         raise UsageError("--context needs --build (or pass the directory as the argument)")
 
+    source_dir = (context or Path(".")).resolve()
+    checks = _check_settings(check or [], check_status, check_timeout, check_interval, check_header or [],
+                             (source_dir / (root_dir or ".")) if build else Path.cwd())  # fmt: skip
+    if detach and (check or rollback_on_failure):
+        raise UsageError("--detach does not wait, so it cannot run --check or --rollback-on-failure; "
+                         "drop one, or follow the deployment with `unkey deployments wait ID`")  # fmt: skip
+    if detach:
+        checks = None  # a detached deploy does not run the checks of unkey.yaml
+    context_limit = _parse_max_context(max_context) if build else None
     human = sys.stdout if output is Output.text else sys.stderr
     reporter = make_reporter(human, verbose=verbose)
-    source_dir = (context or Path(".")).resolve()
     source = detect_source(source_dir if build else Path.cwd(), branch=branch, commit=commit)
     api_url, key = ("(dry run)", "") if dry_run else resolve_target_api(local, root_key, api_base_url, config, reporter)
     target = Target(project, app_, env, api_url, key, keyspace_id, api.value, timeout)
@@ -141,7 +191,7 @@ def deploy(
                 builder=builder, docker_bin=docker_bin, builder_backend=builder_backend,
                 registry_username=registry_username,
                 registry_password=read_password_stdin() if registry_password_stdin else None,
-                local=local, dry_run=dry_run,
+                local=local, dry_run=dry_run, max_context=context_limit,
             )  # fmt: skip
             prepared = prepare_build(settings, source)
             print_header(human, source, prepared.ref)
@@ -162,13 +212,83 @@ def deploy(
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:
-            outcome = deploy_image(deployments, deployment_request(target, source, image), target, reporter)
-            log_tail = _crash_log_tail(client, outcome)
+            guard = None
+            if rollback_on_failure:
+                from unkey_deploy.recovery import RollbackGuard
+
+                guard = RollbackGuard.prepare(client, project, app_, env)
+                reporter.info(guard.describe_before())
+            started = time.monotonic()
+            deployment_id = deployments.create(deployment_request(target, source, image))
+            if detach:
+                close_reporter(reporter)
+                print_detached(human, output, deployment_id, target, image)
+                return
+            guarded = follow_guarded(deployments, deployment_id, target, reporter, started, checks=checks,
+                                     guard=guard)  # fmt: skip
+            log_tail = _crash_log_tail(client, guarded.outcome) if guarded.outcome else []
         finally:
             client.close()
     finally:
         close_reporter(reporter)
-    finish(summary(target, source, image, outcome), outcome, output, human, log_tail)
+    if guarded.outcome is None:  # timed out: no final state to summarise
+        assert guarded.error is not None
+        _publish_checks(guarded)
+        raise _with_recovery(guarded.error, guarded)
+    finish(summary(target, source, image, guarded.outcome), guarded.outcome, output, human, log_tail,
+           guarded=guarded)  # fmt: skip
+
+
+def _check_settings(paths: list[str], status: str, timeout: float, interval: float, headers: list[str],
+                    config_dir: Path) -> CheckSettings | None:  # fmt: skip
+    """The checks to run after READY, validated before anything is built or deployed."""
+    from unkey_deploy.config import load_project_config
+    from unkey_deploy.verify import check_settings, configured_checks
+
+    config, path = load_project_config(config_dir)
+    configured = configured_checks(config, str(path)) if path else []
+    return check_settings(paths, status=status, timeout=timeout, interval=interval, headers=headers,
+                          configured=configured)  # fmt: skip
+
+
+def _parse_max_context(text: str) -> int:
+    from unkey_deploy.image.context_size import parse_size
+
+    return parse_size(text, "--max-context")
+
+
+def print_detached(stream: Any, output: Output, deployment_id: str, target: Any, image: str) -> None:
+    """--detach: the new deployment's ID, and how to follow it."""
+    if output is Output.json:
+        print(json.dumps({"deploymentId": deployment_id, "status": "PENDING", "project": target.project,
+                          "app": target.app, "environment": target.environment, "image": image,
+                          "detached": True}, indent=2))  # fmt: skip
+        return
+    print(f"✓ Deployment created: {deployment_id} (not waiting)", file=stream)
+    print(f"    Follow it with: unkey deployments wait {deployment_id}", file=stream)
+    print(deployment_id)
+
+
+def _with_recovery(error: UnkeyError, guarded: Guarded | None) -> UnkeyError:
+    """The error, with the verification results and the rollback summary as its details."""
+    if guarded is not None and guarded.recovery is not None:
+        error.details.extend(["rollback:", *(f"  {line}" for line in guarded.recovery.lines)])
+    return error
+
+
+def _publish_checks(guarded: Guarded) -> None:
+    """On GitHub Actions: the verification results and the rollback in the job summary."""
+    import os
+
+    from unkey_deploy.verify import summary_markdown
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not target:
+        return
+    text = summary_markdown(guarded.verification, guarded.recovery)
+    if text:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
 
 
 def _crash_log_tail(client: Any, outcome: Outcome) -> list[str]:
@@ -181,23 +301,36 @@ def _crash_log_tail(client: Any, outcome: Outcome) -> list[str]:
 
 
 def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any,
-           log_tail: list[str] | None = None) -> None:
-    """The end of a deploy: CI outputs and job summary, the summary or JSON, the exit status."""
+           log_tail: list[str] | None = None, *, guarded: Guarded | None = None) -> None:
+    """The end of a deploy: CI outputs and job summary, the summary or JSON, the exit status. `guarded`
+    adds the verification results and what a rollback did."""
     from unkey_deploy.pipeline import raise_if_failed
     from unkey_deploy.report.ci import publish_result
 
+    error = guarded.error if guarded is not None else None
+    if guarded is not None:
+        if guarded.verification is not None:
+            result["verification"] = guarded.verification.to_json()
+        if guarded.recovery is not None:
+            result["rollback"] = guarded.recovery.to_json()
+        if error is not None:
+            result.setdefault("error", error.message)
     publish_result(result, outcome.state)  # no-op outside CI
+    if guarded is not None:
+        _publish_checks(guarded)
     if output is Output.json:
         print(json.dumps(result, indent=2))
-    elif outcome.ready:
+    elif outcome.ready and error is None:
         print_summary(human, result)
     try:
+        if error is not None:
+            raise error
         raise_if_failed(outcome)
     except UnkeyError as exc:
         if log_tail:
             exc.details.extend([f"last {len(log_tail)} runtime log lines (`unkey logs {outcome.deployment_id}`):",
                                 *(f"  {line}" for line in log_tail)])
-        raise
+        raise _with_recovery(exc, guarded) from None
 
 
 def _looks_like_image(text: str) -> bool:
@@ -269,6 +402,10 @@ def print_summary(stream: Any, result: dict[str, Any]) -> None:
     ]
     if not result["urls"]:
         lines.append("    (none assigned)")
+    verification = result.get("verification")
+    if verification:
+        checks = verification["checks"]
+        lines += ["", "Verified", *(f"    {c['path']}: {c['status']} ({c['latencyMs']} ms)" for c in checks)]
     print("\n".join(lines), file=stream, flush=True)
 
 

@@ -34,7 +34,8 @@ deployments_app = typer.Typer(
     "  unkey deployments list --project=acme --app=api --env=production\n"
     "  unkey deployments get d_abc123\n"
     "  unkey deployments rollback d_prev456 --yes\n"
-    "  unkey deployments redeploy d_abc123",
+    "  unkey deployments redeploy d_abc123\n"
+    "  unkey deployments wait d_abc123",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -405,6 +406,50 @@ def redeploy(
     finish({**summary(target, source, image, outcome), "redeployOf": original.id}, outcome, output, human)
 
 
+# wait
+
+
+def wait(
+    deployment_id: IdArgument,
+    timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
+    output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
+    verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
+    root_key: RootKeyOption = None,
+    api_base_url: ApiUrlOption = None,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    import time
+
+    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments
+    from unkey_deploy.cli.deploy import finish, print_header
+    from unkey_deploy.pipeline import Target, follow, summary
+    from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.source import Source
+
+    human = sys.stdout if output is Output.text else sys.stderr
+    with _client(local, root_key, api_base_url, config) as client:
+        client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
+        deployment = _describe(PublicDeployments(client), deployment_id)
+        target = Target(deployment.project, deployment.app, deployment.environment, client.base_url, "",
+                        family="deployments", timeout=timeout)  # fmt: skip
+        source = Source(
+            path=Path.cwd(),
+            branch=deployment.branch or "none",
+            commit=GitCommit(deployment.commit_sha) if deployment.commit_sha else None,
+        )
+        image = deployment.image or _source(deployment)
+        print(f"Waiting for {deployment.id} ({deployment.project}/{deployment.app}, {deployment.environment})",
+              file=human)  # fmt: skip
+        print_header(human, source, image)
+        reporter = make_reporter(human, verbose=verbose)
+        try:
+            outcome = follow(DeploymentsAPI(client, "deployments"), deployment.id, target, reporter, time.monotonic())
+        finally:
+            close_reporter(reporter)
+    finish(summary(target, source, image, outcome), outcome, output, human)
+
+
 def register(app: typer.Typer) -> None:
     deployments_app.command(
         "list",
@@ -448,4 +493,14 @@ def register(app: typer.Typer) -> None:
         "  unkey deployments redeploy d_abc123 --env=staging --output=json\n\n"
         + EXIT_CODES_HELP,
     )(redeploy)
+    deployments_app.command(
+        "wait",
+        help="Follow a deployment (e.g. one created with `unkey deploy --detach`) until it is ready, fails or "
+        "--timeout passes, with the same progress, summary and exit codes as `unkey deploy`.\n\n"
+        "\b\n"
+        "Examples:\n"
+        "  unkey deployments wait d_abc123\n"
+        "  unkey deployments wait d_abc123 --timeout=300 --output=json\n\n"
+        + EXIT_CODES_HELP,
+    )(wait)
     app.add_typer(deployments_app)

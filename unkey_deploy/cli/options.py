@@ -89,3 +89,8 @@ RegistryUsername = Annotated[
 RegistryPasswordStdin = Annotated[
     bool, typer.Option("--registry-password-stdin", help="Read the registry password from stdin.")
 ]
+MaxContext = Annotated[
+    str,
+    typer.Option("--max-context", metavar="SIZE", envvar="UNKEY_MAX_CONTEXT",
+                 help="Refuse to build a context larger than this, e.g. 500MB or 2GB."),
+]  # fmt: skip

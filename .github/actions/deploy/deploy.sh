@@ -63,6 +63,19 @@ if flag "${DEPLOY_DRY_RUN:-false}" dry-run; then
   args+=(--dry-run)
 fi
 
+while IFS= read -r line || [[ -n "$line" ]]; do
+  read -r -a paths <<< "${line%$'\r'}"  # one or more paths per line (split on blanks, never globbed)
+  for path in "${paths[@]}"; do
+    args+=(--check "$path")
+  done
+done <<< "${DEPLOY_CHECK:-}"
+if [[ -n "${DEPLOY_CHECK//[[:space:]]/}" ]]; then
+  args+=(--check-timeout "${DEPLOY_CHECK_TIMEOUT:-60}")
+fi
+if flag "${DEPLOY_ROLLBACK_ON_FAILURE:-false}" rollback-on-failure; then
+  args+=(--rollback-on-failure)
+fi
+
 # Runtime variables go to the environment first, so the deployment starts with them. Values reach
 # `unkey env set` only through files (a private temp file for the runtime-variables input), never argv.
 runtime_args=()
