@@ -1,10 +1,11 @@
-"""Request bodies of the key, identity and deployment operations, and the one validator that checks them.
+"""Request bodies of the key, identity, deployment and platform (project, app, environment, domain)
+operations, and the one validator that checks them.
 
 The CLI checks a body before sending it; `unkey local serve` checks each body it receives and answers
 a 400 naming every problem. The schemas restate the spec's request bodies in a small JSON Schema subset:
 type (a name or a list, "null" included), properties, required, additionalProperties, enum, pattern,
-minLength/maxLength, minimum/maximum, items, minItems/maxItems and maxProperties, plus `fix`, a hint on how to
-correct a value that breaks the schema. Rules a schema cannot say (increment needs a value, refillDay
+minLength/maxLength, minimum/maximum/multipleOf, items, minItems/maxItems and maxProperties, plus `fix`, a
+hint on how to correct a value that breaks the schema. Rules a schema cannot say (increment needs a value, refillDay
 needs a monthly interval, deployment list filters nest, a deployment has exactly one source) are checked
 by `check_body` alongside the schema.
 """
@@ -355,6 +356,130 @@ GET_ENVIRONMENT_BODY: Schema = {
     "additionalProperties": False,
 }
 
+# projects.*, apps.*, environments.listEnvironments/updateSettings and domains.*: the platform's resources.
+LIST_PAGE_MAX_LIMIT = 100
+_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 256}
+_PAGING: Schema = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": LIST_PAGE_MAX_LIMIT,
+              "fix": f"use a limit from 1 to {LIST_PAGE_MAX_LIMIT}"},
+    "cursor": {"type": "string"},
+    "search": {"type": "string", "maxLength": 256},
+}
+APP_GIT: Schema = {
+    "type": "object",
+    "required": ["repository"],
+    "properties": {
+        "repository": {"type": "string", "minLength": 1, "maxLength": 255,
+                       "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$",
+                       "fix": "name the GitHub repository as owner/name, e.g. acme/api"},
+        "defaultBranch": {"type": "string", "minLength": 1, "maxLength": 256},
+    },
+    "additionalProperties": False,
+}
+HEALTHCHECK_PATH: Schema = {
+    "type": "string", "minLength": 1, "maxLength": 512, "pattern": r"^(/[\w\-]+)+(\.[\w]+)?$",
+    "fix": "use a path such as /healthz (letters, digits, '_' and '-' between slashes)",
+}
+HEALTHCHECK: Schema = {
+    "type": ["object", "null"],
+    "required": ["method", "path"],
+    "properties": {
+        "method": {"type": "string", "enum": ["GET", "POST"]},
+        "path": HEALTHCHECK_PATH,
+        "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+        "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+        "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 100},
+        "initialDelaySeconds": {"type": "integer", "minimum": 0, "maximum": 3600},
+    },
+    "additionalProperties": False,
+}
+REGIONS: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 5,
+    "items": {
+        "type": "object",
+        "required": ["name", "replicas"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "replicas": {
+                "type": "object",
+                "required": ["min", "max"],
+                "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}},
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    },
+}
+# The settings fields of environments.updateSettings (besides project, app and environment).
+SETTINGS_FIELDS: Schema = {
+    "dockerfile": {"type": ["string", "null"], "minLength": 1, "maxLength": 500},
+    "rootDirectory": {"type": "string", "minLength": 1, "maxLength": 500},
+    "buildCommand": {"type": ["string", "null"], "minLength": 1, "maxLength": 1000},
+    "watchPaths": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 500}},
+    "autoDeploy": {"type": "boolean"},
+    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "fix": "use a port from 1 to 65535"},
+    "vCpus": {"type": "number", "minimum": 0.25, "multipleOf": 0.25, "fix": "use a multiple of 0.25, e.g. 0.5"},
+    "memoryMib": {"type": "integer", "minimum": 256, "multipleOf": 256, "fix": "use a multiple of 256, e.g. 512"},
+    "storageMib": {"type": "integer", "minimum": 0, "multipleOf": 512, "fix": "use a multiple of 512"},
+    "command": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 4096}},
+    "healthcheck": HEALTHCHECK,
+    "shutdownSignal": {"type": "string", "enum": ["SIGTERM", "SIGINT", "SIGQUIT", "SIGKILL"]},
+    "upstreamProtocol": {"type": "string", "enum": ["http1", "h2c"]},
+    "openapiSpecPath": _or_null(HEALTHCHECK_PATH),
+    "regions": REGIONS,
+}
+DOMAIN_NAME: Schema = {
+    "type": "string", "minLength": 4, "maxLength": 253,
+    "pattern": r"^(?=.{4,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$",
+    "fix": "use a host name such as api.example.com (no scheme, path or port)",
+}
+
+CREATE_PROJECT_BODY: Schema = {
+    "type": "object",
+    "required": ["name", "slug"],
+    "properties": {"name": _NAME, "slug": RESOURCE_IDENTIFIER},
+    "additionalProperties": False,
+}
+LIST_PROJECTS_BODY: Schema = {"type": "object", "properties": _PAGING, "additionalProperties": False}
+CREATE_APP_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "name", "slug"],
+    "properties": {"project": RESOURCE_IDENTIFIER, "name": _NAME, "slug": RESOURCE_IDENTIFIER, "git": APP_GIT},
+    "additionalProperties": False,
+}
+LIST_APPS_BODY: Schema = {
+    "type": "object",
+    "required": ["project"],
+    "properties": {"project": RESOURCE_IDENTIFIER, **_PAGING},
+    "additionalProperties": False,
+}
+UPDATE_SETTINGS_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "properties": {**_ENVIRONMENT_FIELDS, **SETTINGS_FIELDS},
+    "additionalProperties": False,
+}
+CREATE_DOMAIN_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment", "domain"],
+    "properties": {**_ENVIRONMENT_FIELDS, "domain": DOMAIN_NAME},
+    "additionalProperties": False,
+}
+DOMAIN_BODY: Schema = {
+    "type": "object",
+    "required": ["domain"],
+    "properties": {"domain": DOMAIN_NAME},
+    "additionalProperties": False,
+}
+LIST_DOMAINS_BODY: Schema = {
+    "type": "object",
+    "required": ["project", "app", "environment"],
+    "properties": {**_ENVIRONMENT_FIELDS, **_PAGING},
+    "additionalProperties": False,
+}
+
 REQUEST_BODIES: dict[str, Schema] = {
     "keys.createKey": CREATE_KEY_BODY,
     "keys.updateCredits": UPDATE_CREDITS_BODY,
@@ -378,6 +503,19 @@ REQUEST_BODIES: dict[str, Schema] = {
     "analytics.getRuntimeLogs": RUNTIME_LOGS_BODY,
     "projects.getProject": GET_PROJECT_BODY,
     "apps.getApp": GET_APP_BODY,
+    "projects.createProject": CREATE_PROJECT_BODY,
+    "projects.deleteProject": GET_PROJECT_BODY,
+    "projects.listProjects": LIST_PROJECTS_BODY,
+    "apps.createApp": CREATE_APP_BODY,
+    "apps.deleteApp": GET_APP_BODY,
+    "apps.listApps": LIST_APPS_BODY,
+    "environments.listEnvironments": GET_APP_BODY,
+    "environments.updateSettings": UPDATE_SETTINGS_BODY,
+    "domains.createDomain": CREATE_DOMAIN_BODY,
+    "domains.getDomain": DOMAIN_BODY,
+    "domains.deleteDomain": DOMAIN_BODY,
+    "domains.verifyDomain": DOMAIN_BODY,
+    "domains.listDomains": LIST_DOMAINS_BODY,
 }
 
 
@@ -501,7 +639,7 @@ def validate(schema: Schema, value: Any, path: Path = ()) -> list[Problem]:
         problems.append(Problem(path, f"must be one of {choices}, got {_describe(value)}", f"use one of: {choices}"))
     if isinstance(value, str):
         problems.extend(_check_string(schema, value, path))
-    elif isinstance(value, int) and not isinstance(value, bool):
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         problems.extend(_check_integer(schema, value, path))
     elif isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:
@@ -527,12 +665,16 @@ def _check_string(schema: Schema, value: str, path: Path) -> list[Problem]:
     return []
 
 
-def _check_integer(schema: Schema, value: int, path: Path) -> list[Problem]:
+def _check_integer(schema: Schema, value: float, path: Path) -> list[Problem]:
+    """minimum, maximum and multipleOf, for integers and numbers alike."""
     fix = schema.get("fix")
     if "minimum" in schema and value < schema["minimum"]:
         return [Problem(path, f"must be at least {schema['minimum']}, got {value}", fix)]
     if "maximum" in schema and value > schema["maximum"]:
         return [Problem(path, f"must be at most {schema['maximum']}, got {value}", fix)]
+    step = schema.get("multipleOf")
+    if step and abs(value / step - round(value / step)) > 1e-9:
+        return [Problem(path, f"must be a multiple of {step}, got {value}", fix)]
     return []
 
 
@@ -558,6 +700,7 @@ _TYPE_NAMES = {
     "array": "an array",
     "string": "a string",
     "integer": "an integer",
+    "number": "a number",
     "boolean": "true or false",
     "null": "null",
 }
@@ -566,6 +709,8 @@ _TYPE_NAMES = {
 def _is_type(value: Any, name: str) -> bool:
     if name == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, _PY_TYPES[name])
 
 

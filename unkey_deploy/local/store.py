@@ -1,4 +1,5 @@
 """SQLite state of the local control plane: deployments and their steps, apps, keys and identities,
+projects, app details, environment settings and domains (JSON records),
 runtime variables (sealed, see `local.sealed`) and runtime logs (read through the `runtime_logs_v1` view).
 
 One connection in WAL mode shared by the server's threads behind a lock: writes are tiny, so a lock
@@ -373,6 +374,16 @@ class Store:
                 " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
                 (kind, record_id, json.dumps(data)),
             )
+
+    def list_records(self, kind: str) -> list[dict[str, Any]]:
+        """Every record of `kind`, in the order of their IDs."""
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY id", (kind,)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def delete_record(self, kind: str, record_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:

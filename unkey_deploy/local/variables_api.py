@@ -4,8 +4,8 @@ local store.
 Variables are stored per environment, sealed at rest (`local.sealed`); writeonly values are never
 returned. The docker runtime reads them when it starts a deployment's container, so a change applies to
 the next deployment, as on Unkey. Projects, apps and environments are created on first use (a deployment
-or a variable); their IDs are derived from their slugs, so they stay the same across restarts and need
-no table of their own.
+or a variable) or explicitly (`local.platform_api`); their IDs are derived from their slugs, so they stay
+the same across restarts.
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ class Variables:
             args.append(app)
         where = " AND ".join(clauses)
         with self.store.transaction() as db:
+            if app is None and db.execute("SELECT 1 FROM records WHERE kind = 'project' AND id = ?",
+                                          (project,)).fetchone():
+                return True  # created with projects.createProject, no app yet
             if environment is None:
                 row = db.execute(f"SELECT 1 FROM apps WHERE {where} LIMIT 1", args).fetchone()
             else:
@@ -186,8 +189,11 @@ def routes(variables: Variables) -> dict[str, Handler]:
         if not variables.known(project) and ctx.projects is None:
             raise problems.not_found("project", f"The project {project} does not exist; deploy to it first.")
         created = variables.created_at(project)
+        from unkey_deploy.local.platform_api import project_details
+
         return 200, {"data": {"id": resource_id("proj", project), "name": project, "slug": project,
-                              "createdAt": created, "deleteProtection": False}}
+                              "createdAt": created, "deleteProtection": False,
+                              **project_details(ctx.controller.store, project)}}
 
     def get_app(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("apps.getApp", body)
@@ -201,9 +207,14 @@ def routes(variables: Variables) -> dict[str, Handler]:
                                 "createdAt": variables.created_at(project, app)}
         if state.current_deployment_id:
             data["currentDeploymentId"] = state.current_deployment_id
+        from unkey_deploy.local.platform_api import app_details
+
+        data.update(app_details(ctx.controller.store, project, app))
         return 200, {"data": data}
 
     def get_environment(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        from unkey_deploy.local.platform_api import settings_json
+
         valid_body("environments.getEnvironment", body)
         project, app, environment = _environment(ctx, variables, body)
         return 200, {"data": {
@@ -213,6 +224,7 @@ def routes(variables: Variables) -> dict[str, Handler]:
             "kind": "production" if environment == "production" else "preview",
             "deleteProtection": False,
             "createdAt": variables.created_at(project, app),
+            **settings_json(ctx.controller.store, project, app, environment),
         }}
 
     return {

@@ -1,0 +1,349 @@
+"""`projects.*`, `apps.*`, `environments.listEnvironments/updateSettings` and `domains.*` over the local store.
+
+Projects and apps are still created on first use (a deployment or a variable); `projects.createProject` and
+`apps.createApp` create them explicitly, with a name (and an app's GitHub repository), kept as JSON records
+next to the tables `variables_api` reads. IDs come from `variables_api.resource_id`, so a project created
+here and one created by a deployment are the same project. Environment settings are stored per environment and
+returned by `environments.getEnvironment` over the defaults of `deployments_api.RUNTIME`; the docker runtime
+reads them when it starts a container (see `settings_for`). Domains are answered with the DNS record to
+create; `*.localhost` names resolve to this machine, so they verify at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from unkey_deploy.local import problems
+from unkey_deploy.local.deployments_api import RUNTIME, Context
+from unkey_deploy.local.problems import ValidationIssue, valid_body
+from unkey_deploy.local.store import IN_FLIGHT, Store, now_ms
+from unkey_deploy.local.variables_api import DEFAULT_ENVIRONMENTS, Variables, resource_id
+from unkey_deploy.local.variables_api import _environment as existing_environment
+
+Handler = Callable[[Context, Any], tuple[int, dict[str, Any]]]
+PROJECT, APP, SETTINGS, DOMAIN = "project", "app", "environment_settings", "domain"
+BUILD_DEFAULTS: dict[str, Any] = {"rootDirectory": ".", "watchPaths": [], "autoDeploy": True}
+REGIONS_DEFAULT = [{"name": "local", "replicas": {"min": 1, "max": 1}}]
+RUNTIME_KEYS = (*RUNTIME, "healthcheck", "openapiSpecPath")
+BUILD_KEYS = ("dockerfile", "rootDirectory", "buildCommand", "watchPaths", "autoDeploy")
+LOCAL_DNS_TARGET = "localhost"
+
+
+def app_key(project: str, app: str) -> str:
+    return f"{project}/{app}"
+
+
+def environment_key(project: str, app: str, environment: str) -> str:
+    return f"{project}/{app}/{environment}"
+
+
+def stored_settings(store: Store, project: str, app: str, environment: str) -> dict[str, Any]:
+    """The settings set with updateSettings, in its field names (null ones removed)."""
+    found = store.get_record(SETTINGS, environment_key(project, app, environment)) or {}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def settings_for(store: Store, project: str, app: str, environment: str) -> dict[str, Any]:
+    """The runtime settings a container of this environment runs with: port, command, healthcheck, vCpus,
+    memoryMib, over the defaults."""
+    return {**RUNTIME, **stored_settings(store, project, app, environment)}
+
+
+def settings_json(store: Store, project: str, app: str, environment: str) -> dict[str, Any]:
+    """The `runtime`, `build` and `regions` fields of a getEnvironment answer."""
+    settings = stored_settings(store, project, app, environment)
+    runtime = {**RUNTIME, **{k: v for k, v in settings.items() if k in RUNTIME_KEYS}}
+    build = {**BUILD_DEFAULTS, **{k: v for k, v in settings.items() if k in BUILD_KEYS}}
+    return {"runtime": runtime, "build": build, "regions": settings.get("regions", REGIONS_DEFAULT)}
+
+
+def project_details(store: Store, project: str) -> dict[str, Any]:
+    """Name and creation time of an explicitly created project (empty for one created by a deployment)."""
+    found = store.get_record(PROJECT, project) or {}
+    return {k: found[k] for k in ("name", "createdAt") if k in found}
+
+
+def app_details(store: Store, project: str, app: str) -> dict[str, Any]:
+    found = store.get_record(APP, app_key(project, app)) or {}
+    return {k: found[k] for k in ("name", "createdAt", "git") if k in found}
+
+
+def routes(variables: Variables) -> dict[str, Handler]:
+    store = variables.store
+
+    def project_json(project: str) -> dict[str, Any]:
+        return {"id": resource_id("proj", project), "name": project, "slug": project,
+                "createdAt": variables.created_at(project), "deleteProtection": False,
+                **project_details(store, project)}
+
+    def app_json(project: str, app: str) -> dict[str, Any]:
+        state = store.app_state(project, app)
+        data: dict[str, Any] = {"id": resource_id("app", project, app), "name": app, "slug": app,
+                                "isRolledBack": state.rolled_back, "deleteProtection": False,
+                                "createdAt": variables.created_at(project, app), **app_details(store, project, app)}
+        if state.current_deployment_id:
+            data["currentDeploymentId"] = state.current_deployment_id
+        return data
+
+    def all_projects(ctx: Context) -> list[str]:
+        names = {record["slug"] for record in store.list_records(PROJECT)} | store.known_projects()
+        if ctx.projects is not None:
+            names &= set(ctx.projects)
+        return sorted(names)
+
+    def require_known_project(ctx: Context, project: str) -> None:
+        if ctx.projects is not None and project not in ctx.projects:
+            raise problems.not_found("project", f"The project {project} does not exist.")
+        if ctx.projects is None and not variables.known(project):
+            raise problems.not_found("project", f"The project {project} does not exist; create it with "
+                                                "`unkey projects create` or deploy to it.")
+
+    def create_project(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("projects.createProject", body)
+        slug = body["slug"]
+        if ctx.projects is not None and slug not in ctx.projects:
+            raise problems.precondition_failed(f"This control plane serves only the projects given with --project; "
+                                               f"{slug} is not one of them.")
+        if variables.known(slug):
+            raise problems.conflict("project", f"A project with slug '{slug}' already exists.")
+        store.put_record(PROJECT, slug, {"slug": slug, "name": body["name"], "createdAt": now_ms()})
+        return 200, {"data": {"id": resource_id("proj", slug)}}
+
+    def list_projects(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("projects.listProjects", body)
+        items = [project_json(p) for p in all_projects(ctx)]
+        return 200, _paged(_searched(items, body.get("search")), body)
+
+    def delete_project(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("projects.deleteProject", body)
+        project = body["project"]
+        require_known_project(ctx, project)
+        _refuse_running(store, f"The project {project}", project)
+        with store.transaction() as db:
+            for table in ("apps", "environments", "variables"):
+                db.execute(f"DELETE FROM {table} WHERE project = ?", (project,))  # noqa: S608 - fixed names
+            db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (PROJECT, project))
+            db.execute("DELETE FROM records WHERE kind IN (?, ?) AND substr(id, 1, ?) = ?",
+                       (APP, SETTINGS, len(project) + 1, f"{project}/"))
+            db.execute("DELETE FROM records WHERE kind = ? AND json_extract(data, '$.project') = ?",
+                       (DOMAIN, project))
+        return 202, {"data": {}}
+
+    def create_app(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("apps.createApp", body)
+        project, slug = body["project"], body["slug"]
+        require_known_project(ctx, project)
+        if variables.known(project, slug):
+            raise problems.conflict("app", f"An app with slug '{slug}' already exists in this project.")
+        record: dict[str, Any] = {"project": project, "slug": slug, "name": body["name"], "createdAt": now_ms()}
+        if "git" in body:
+            record["git"] = body["git"]
+        with store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO apps (project, app) VALUES (?, ?)", (project, slug))
+        store.put_record(APP, app_key(project, slug), record)
+        return 200, {"data": {"appId": resource_id("app", project, slug)}}
+
+    def list_apps(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("apps.listApps", body)
+        project = body["project"]
+        require_known_project(ctx, project)
+        with store.transaction() as db:
+            names = [row[0] for row in db.execute("SELECT app FROM apps WHERE project = ? ORDER BY app", (project,))]
+        items = [app_json(project, app) for app in names]
+        return 200, _paged(_searched(items, body.get("search")), body)
+
+    def delete_app(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("apps.deleteApp", body)
+        project, app = body["project"], body["app"]
+        require_known_project(ctx, project)
+        if not variables.known(project, app):
+            raise problems.not_found("app", f"The app {app} does not exist in project {project}.")
+        _refuse_running(store, f"The app {project}/{app}", project, app)
+        with store.transaction() as db:
+            for table in ("apps", "environments", "variables"):
+                db.execute(f"DELETE FROM {table} WHERE project = ? AND app = ?", (project, app))  # noqa: S608
+            db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (APP, app_key(project, app)))
+            db.execute("DELETE FROM records WHERE kind = ? AND substr(id, 1, ?) = ?",
+                       (SETTINGS, len(project) + len(app) + 2, f"{project}/{app}/"))
+            db.execute("DELETE FROM records WHERE kind = ? AND json_extract(data, '$.project') = ?"
+                       " AND json_extract(data, '$.app') = ?", (DOMAIN, project, app))
+        return 202, {"data": {}}
+
+    def environment_json(project: str, app: str, environment: str) -> dict[str, Any]:
+        return {"id": resource_id("env", project, app, environment), "slug": environment, "description": "",
+                "kind": "production" if environment == "production" else "preview", "deleteProtection": False,
+                "createdAt": variables.created_at(project, app), **settings_json(store, project, app, environment)}
+
+    def list_environments(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("environments.listEnvironments", body)
+        project, app = body["project"], body["app"]
+        require_known_project(ctx, project)
+        if not variables.known(project, app):
+            raise problems.not_found("app", f"The app {app} does not exist in project {project}.")
+        with store.transaction() as db:
+            extra = [row[0] for row in db.execute(
+                "SELECT environment FROM environments WHERE project = ? AND app = ? ORDER BY environment",
+                (project, app))]
+        names = list(dict.fromkeys([*DEFAULT_ENVIRONMENTS, *extra]))
+        return 200, {"data": [environment_json(project, app, name) for name in names]}
+
+    def update_settings(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("environments.updateSettings", body)
+        project, app, environment = existing_environment(ctx, variables, body)
+        changes = {k: v for k, v in body.items() if k not in ("project", "app", "environment")}
+        key = environment_key(project, app, environment)
+        with store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO environments (project, app, environment) VALUES (?, ?, ?)",
+                       (project, app, environment))
+        store.put_record(SETTINGS, key, {**(store.get_record(SETTINGS, key) or {}), **changes})
+        return 200, {"data": {}}
+
+    def create_domain(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("domains.createDomain", body)
+        project, app, environment = existing_environment(ctx, variables, body)
+        name = body["domain"].lower()
+        if store.get_record(DOMAIN, name):
+            raise problems.conflict("domain", f"The domain {name} is already attached to an environment.")
+        verified = _points_here(name)
+        record = {
+            "id": resource_id("dom", name), "domain": name,
+            "projectId": resource_id("proj", project), "appId": resource_id("app", project, app),
+            "environmentId": resource_id("env", project, app, environment),
+            "status": "verified" if verified else "pending",
+            "dnsRecords": [_dns_record(name, verified)], "createdAt": now_ms(),
+            "project": project, "app": app, "environment": environment,
+        }
+        store.put_record(DOMAIN, name, record)
+        return 200, {"data": {"domainId": record["id"], "dnsRecords": record["dnsRecords"]}}
+
+    def get_domain(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("domains.getDomain", body)
+        return 200, {"data": _public(_domain(store, body["domain"]))}
+
+    def verify_domain(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("domains.verifyDomain", body)
+        record = _domain(store, body["domain"])
+        verified = _points_here(record["domain"])
+        record.update(status="verified" if verified else "failed", updatedAt=now_ms(),
+                      dnsRecords=[_dns_record(record["domain"], verified)])
+        record.pop("verificationError", None)
+        if not verified:
+            record["verificationError"] = (f"{record['domain']} does not resolve to this machine; create the "
+                                           f"CNAME record to {LOCAL_DNS_TARGET} (or use a *.localhost name).")
+        store.put_record(DOMAIN, record["domain"], record)
+        return 202, {"data": {}}
+
+    def delete_domain(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("domains.deleteDomain", body)
+        record = _domain(store, body["domain"])
+        store.delete_record(DOMAIN, record["domain"])
+        return 200, {"data": {}}
+
+    def list_domains(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("domains.listDomains", body)
+        project, app, environment = existing_environment(ctx, variables, body)
+        items = [_public(r) for r in store.list_records(DOMAIN)
+                 if (r.get("project"), r.get("app"), r.get("environment")) == (project, app, environment)]
+        if body.get("search"):
+            items = [item for item in items if body["search"].lower() in item["domain"]]
+        return 200, _paged(items, body)
+
+    return {
+        "projects.createProject": create_project,
+        "projects.listProjects": list_projects,
+        "projects.deleteProject": delete_project,
+        "apps.createApp": create_app,
+        "apps.listApps": list_apps,
+        "apps.deleteApp": delete_app,
+        "environments.listEnvironments": list_environments,
+        "environments.updateSettings": update_settings,
+        "domains.createDomain": create_domain,
+        "domains.getDomain": get_domain,
+        "domains.verifyDomain": verify_domain,
+        "domains.deleteDomain": delete_domain,
+        "domains.listDomains": list_domains,
+    }
+
+
+def _refuse_running(store: Store, what: str, project: str, app: str | None = None) -> None:
+    running = store.list_deployments(project=project, app=app, statuses=[*IN_FLIGHT, "ready"], limit=1000)
+    if running:
+        raise problems.precondition_failed(
+            f"{what} has {len(running)} running deployment(s) on this machine; stop them first "
+            f"(`unkey deployments stop {running[0].id} --local`)."
+        )
+
+
+def _domain(store: Store, name: str) -> dict[str, Any]:
+    record = store.get_record(DOMAIN, name.lower())
+    if record is None:
+        raise problems.not_found("domain", f"The domain {name} is not attached to any environment.")
+    return record
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("project", "app", "environment")}
+
+
+def _dns_record(name: str, verified: bool) -> dict[str, Any]:
+    return {"type": "CNAME", "name": name, "value": LOCAL_DNS_TARGET, "ttl": 300, "verified": verified,
+            "note": "Local control plane: the name must resolve to this machine (*.localhost always does)."}
+
+
+def _points_here(name: str, timeout: float = 2.0) -> bool:
+    """Whether `name` resolves only to loopback addresses (`*.localhost` always does, per RFC 6761)."""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    found: list[bool] = []
+
+    def look_up() -> None:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+        except (OSError, UnicodeError):
+            return
+        found.append(bool(addresses) and all(a.startswith("127.") or a == "::1" for a in addresses))
+
+    worker = threading.Thread(target=look_up, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(found and found[0])
+
+
+def _searched(items: list[dict[str, Any]], search: str | None) -> list[dict[str, Any]]:
+    if not search:
+        return items
+    needle = search.lower()
+    return [item for item in items if needle in str(item.get("slug", "")).lower()
+            or needle in str(item.get("name", "")).lower()]
+
+
+def _paged(items: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    """One page of `items` (an offset cursor), as `{data, pagination}`."""
+    start = _decode_cursor(body["cursor"]) if "cursor" in body else 0
+    limit = body.get("limit", 100)
+    page = items[start:start + limit]
+    more = start + limit < len(items)
+    pagination: dict[str, Any] = {"hasMore": more}
+    if more:
+        pagination["cursor"] = base64.urlsafe_b64encode(f"off:{start + limit}".encode()).decode().rstrip("=")
+    return {"data": page, "pagination": pagination}
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "off" or not value.isdigit():
+            raise ValueError(text)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise problems.invalid_input(
+            [ValidationIssue("body.cursor", "is not a cursor this API returned",
+                             "pass pagination.cursor from the previous page unchanged, or omit it")],
+            "The pagination cursor is invalid.",
+        ) from None
