@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -91,3 +92,71 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells
     )
+
+
+# Paging and request checks of the platform commands (projects, apps, environments, domains).
+
+AllOption = Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")]
+CursorOption = Annotated[
+    str | None, typer.Option("--cursor", metavar="CURSOR", help="Start at this page (printed when there are more).")
+]
+LimitOption = Annotated[int | None, typer.Option("--limit", metavar="N", help="Items per page, 1 to 100.")]
+SearchOption = Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Only names containing TEXT.")]
+
+
+def check_flags(operation: str, body: dict[str, Any], flags: dict[str, str]) -> dict[str, Any]:
+    """`body` when it is a valid request of `operation`; else a usage error naming the flag at fault."""
+    from unkey_deploy.api.schemas import require_valid
+    from unkey_deploy.cli.api_flags import build
+
+    return build(lambda: require_valid(operation, body), flags)
+
+
+def collect_pages(
+    fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
+    *,
+    all_pages: bool,
+    cursor: str | None,
+    what: str,
+) -> list[dict[str, Any]]:
+    """One page (from `cursor`), or every page with `all_pages`; a note on stderr when more remain."""
+    from unkey_deploy.errors import APIError
+
+    items: list[dict[str, Any]] = []
+    next_cursor = cursor
+    while True:
+        try:
+            page, next_cursor = fetch(next_cursor)
+        except APIError as exc:
+            if next_cursor and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
+                raise UsageError(f"the API rejected --cursor={next_cursor}: pass a cursor printed by this "
+                                 "command, or leave --cursor out") from None
+            raise
+        items.extend(page)
+        if not (all_pages and next_cursor):
+            break
+    if next_cursor:
+        print(f"more {what}: pass --all, or --cursor={next_cursor} for the next page", file=sys.stderr)
+    return items
+
+
+def when(ms: object) -> str:
+    """A timestamp in milliseconds as UTC ISO 8601, `-` when there is none."""
+    from datetime import UTC, datetime
+
+    if not isinstance(ms, int | float) or isinstance(ms, bool):
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def print_json(value: object) -> None:
+    import json
+
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def fields(pairs: list[tuple[str, object]]) -> str:
+    """`Label: value` lines, values made printable; None values left out."""
+    shown = [(label, value) for label, value in pairs if value is not None]
+    width = max((len(label) for label, _ in shown), default=0) + 1
+    return "\n".join(f"{(label + ':').ljust(width)} {printable(value)}" for label, value in shown)

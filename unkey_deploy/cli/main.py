@@ -51,9 +51,24 @@ def _root(
 
 
 def _register() -> None:
-    from unkey_deploy.cli import api, auth, build, deploy, deployments, env, local, logs, plan
+    from unkey_deploy.cli import (
+        api,
+        apps,
+        auth,
+        build,
+        deploy,
+        deployments,
+        domains,
+        env,
+        environments,
+        local,
+        logs,
+        plan,
+        projects,
+    )
 
-    for module in (deploy, build, plan, deployments, env, logs, local, api, auth):
+    for module in (deploy, build, plan, deployments, env, logs, projects, apps, environments, domains, local, api,
+                   auth):
         module.register(app)
 
 

@@ -1,0 +1,186 @@
+"""`unkey apps`: list, show, create and delete the apps of a project (`apps.*`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from unkey_deploy.cli import _common as common
+from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.errors import EXIT_CODES_HELP
+
+apps_app = typer.Typer(
+    name="apps",
+    help="List, show, create and delete the apps of a project.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  unkey apps create --project acme --slug api --repository acme/api --default-branch main\n"
+    "  unkey apps list --project acme\n"
+    "  unkey apps delete api --project acme --yes",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+SlugArgument = Annotated[str, typer.Argument(metavar="SLUG", show_default=False, help="App slug or ID.")]
+FLAGS = {"project": "--project", "app": "SLUG", "slug": "--slug", "name": "--name", "git": "--repository",
+         "limit": "--limit", "cursor": "--cursor", "search": "--search"}
+
+
+def list_apps(
+    project: common.ProjectOption = None,
+    search: common.SearchOption = None,
+    limit: common.LimitOption = None,
+    all_pages: common.AllOption = False,
+    cursor: common.CursorOption = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body: dict[str, Any] = {"project": common.require_project(project)}
+    body.update({k: v for k, v in (("search", search), ("limit", limit)) if v is not None})
+    common.check_flags("apps.listApps", {**body, **({"cursor": cursor} if cursor else {})}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        api = PlatformAPI(client)
+
+        def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            page = api.page("apps.listApps", body, page_cursor)
+            return page.items, page.cursor
+
+        found = common.collect_pages(fetch, all_pages=all_pages, cursor=cursor, what="apps")
+    if fmt is Output.json:
+        common.print_json(found)
+    elif not found:
+        print(f"No apps in project {common.printable(body['project'])}. "
+              "Create one with `unkey apps create --slug SLUG`.")
+    else:
+        rows = [[str(a.get("slug", "")), str(a.get("name", "")), _repository(a),
+                 str(a.get("currentDeploymentId") or "-"), str(a.get("id", ""))] for a in found]
+        print(common.table(["SLUG", "NAME", "REPOSITORY", "CURRENT DEPLOYMENT", "ID"], rows))
+
+
+def _repository(app: dict[str, Any]) -> str:
+    git = app.get("git")
+    if not isinstance(git, dict) or not git.get("repository"):
+        return "-"
+    branch = git.get("defaultBranch")
+    return f"{git['repository']}@{branch}" if branch else str(git["repository"])
+
+
+def get_app(
+    slug: SlugArgument,
+    project: common.ProjectOption = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body = common.check_flags("apps.getApp", {"project": common.require_project(project), "app": slug}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        found = PlatformAPI(client).object("apps.getApp", body)
+    if fmt is Output.json:
+        common.print_json(found)
+        return
+    print(common.fields([
+        ("Slug", found.get("slug")), ("Name", found.get("name")), ("ID", found.get("id")),
+        ("Repository", _repository(found)), ("Current deployment", found.get("currentDeploymentId") or "-"),
+        ("Rolled back", "yes" if found.get("isRolledBack") else "no"),
+        ("Created", common.when(found.get("createdAt"))),
+    ]))
+
+
+def create_app(
+    slug: Annotated[str, typer.Option("--slug", metavar="SLUG", show_default=False,
+                                      help="The app's slug: letters, digits, '_' and '-'.")],
+    project: common.ProjectOption = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Display name [default: SLUG].")] = None,
+    repository: Annotated[str | None, typer.Option(
+        "--repository", metavar="OWNER/NAME", help="Connect this GitHub repository (the platform builds it).")] = None,
+    default_branch: Annotated[str | None, typer.Option(
+        "--default-branch", metavar="BRANCH", help="The repository's production branch (with --repository).")] = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+    from unkey_deploy.errors import UsageError
+
+    fmt = common.parse_output(output)
+    if default_branch and not repository:
+        raise UsageError("--default-branch needs --repository OWNER/NAME")
+    shown_name = name if name is not None else slug
+    body: dict[str, Any] = {"project": common.require_project(project), "name": shown_name, "slug": slug}
+    if repository:
+        body["git"] = {"repository": repository, **({"defaultBranch": default_branch} if default_branch else {})}
+    common.check_flags("apps.createApp", body, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        app_id = PlatformAPI(client).create_app(body["project"], shown_name, slug, repository=repository,
+                                                default_branch=default_branch)
+    if fmt is Output.json:
+        common.print_json({"id": app_id, "project": body["project"], "slug": slug, "name": shown_name,
+                           **({"git": body["git"]} if "git" in body else {})})
+        return
+    print(f"Created app {common.printable(body['project'])}/{common.printable(slug)} ({common.printable(app_id)}) "
+          "with environments production and preview")
+    if repository:
+        print(f"Connected repository {repository}: `unkey deploy --git` deploys what the platform builds from it")
+
+
+def delete_app(
+    slug: SlugArgument,
+    project: common.ProjectOption = None,
+    yes: common.YesOption = False,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body = common.check_flags("apps.deleteApp", {"project": common.require_project(project), "app": slug}, FLAGS)
+    where = f"{body['project']}/{slug}"
+    common.confirm(f"Delete app {where} with its environments, deployments and domains?", yes=yes,
+                   what=f"deleting app {where}")
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        PlatformAPI(client).call("apps.deleteApp", body)
+    if fmt is Output.json:
+        common.print_json({"project": body["project"], "app": slug, "deleted": True})
+    else:
+        print(f"Deleting app {where}: the platform removes its resources in the background")
+
+
+def register(app: typer.Typer) -> None:
+    apps_app.command(
+        "list",
+        help="List the apps of a project. One page (100) unless --all; --cursor continues where a previous page "
+        "ended.\n\n" + EXIT_CODES_HELP,
+    )(list_apps)
+    apps_app.command("get", help="Show an app.\n\n" + EXIT_CODES_HELP)(get_app)
+    apps_app.command(
+        "create",
+        help="Create an app (with its production and preview environments), optionally connected to a GitHub "
+        "repository the platform builds.\n\n"
+        "\b\nExamples:\n"
+        "  unkey apps create --project acme --slug api\n"
+        "  unkey apps create --project acme --slug web --repository acme/web --default-branch main\n\n"
+        + EXIT_CODES_HELP,
+    )(create_app)
+    apps_app.command(
+        "delete",
+        help="Delete an app and everything in it, after asking (pass --yes without a terminal).\n\n"
+        + EXIT_CODES_HELP,
+    )(delete_app)
+    app.add_typer(apps_app)

@@ -1,0 +1,224 @@
+"""`unkey domains`: attach custom domains to an environment, show the DNS records to create, check them,
+and remove domains (`domains.*`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from unkey_deploy.cli import _common as common
+from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError
+
+domains_app = typer.Typer(
+    name="domains",
+    help="Custom domains of an environment: list, add (prints the DNS records to create), verify, remove.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  unkey domains add api.acme.dev --project acme --app api --env production\n"
+    "  unkey domains verify api.acme.dev\n"
+    "  unkey domains list --project acme --app api --env production",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+DomainArgument = Annotated[
+    str, typer.Argument(metavar="DOMAIN", show_default=False, help="Host name, e.g. api.acme.dev.")
+]
+FLAGS = {"project": "--project", "app": "--app", "environment": "--env", "domain": "DOMAIN", "limit": "--limit",
+         "cursor": "--cursor", "search": "--search"}
+
+
+def list_domains(
+    project: common.ProjectOption = None,
+    app_: common.AppOption = "default",
+    env: common.EnvOption = "production",
+    search: common.SearchOption = None,
+    limit: common.LimitOption = None,
+    all_pages: common.AllOption = False,
+    cursor: common.CursorOption = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body: dict[str, Any] = {"project": common.require_project(project), "app": app_, "environment": env}
+    body.update({k: v for k, v in (("search", search), ("limit", limit)) if v is not None})
+    common.check_flags("domains.listDomains", {**body, **({"cursor": cursor} if cursor else {})}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        api = PlatformAPI(client)
+
+        def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            page = api.page("domains.listDomains", body, page_cursor)
+            return page.items, page.cursor
+
+        found = common.collect_pages(fetch, all_pages=all_pages, cursor=cursor, what="domains")
+    if fmt is Output.json:
+        common.print_json(found)
+    elif not found:
+        print(f"No domains on {body['project']}/{app_}/{env}. Add one with `unkey domains add DOMAIN`.")
+    else:
+        rows = [[str(d.get("domain", "")), str(d.get("status", "")), common.when(d.get("createdAt")),
+                 str(d.get("id", ""))] for d in found]
+        print(common.table(["DOMAIN", "STATUS", "CREATED", "ID"], rows))
+
+
+def add_domain(
+    domain: DomainArgument,
+    project: common.ProjectOption = None,
+    app_: common.AppOption = "default",
+    env: common.EnvOption = "production",
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body = {"project": common.require_project(project), "app": app_, "environment": env, "domain": domain}
+    common.check_flags("domains.createDomain", body, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        created = PlatformAPI(client).object("domains.createDomain", body, idempotent=False)
+    if fmt is Output.json:
+        common.print_json(created)
+        return
+    print(f"Added {common.printable(domain)} to {body['project']}/{app_}/{env} "
+          f"({common.printable(created.get('domainId', ''))})")
+    records = [r for r in created.get("dnsRecords") or [] if isinstance(r, dict)]
+    if records:
+        print("\nCreate these DNS records at your DNS provider:")
+        print(_records_table(records))
+    connect = created.get("domainConnect")
+    if isinstance(connect, dict) and connect.get("url"):
+        print(f"\nOr let {common.printable(connect.get('provider', 'your provider'))} create them: "
+              f"{common.printable(connect['url'])}")
+    print(f"\nThen run `unkey domains verify {domain}`.")
+
+
+def _records_table(records: list[dict[str, Any]]) -> str:
+    rows = [[str(r.get("type", "")), str(r.get("name", "")), str(r.get("value", "")), str(r.get("ttl", "")),
+             "yes" if r.get("verified") else "no"] for r in records]
+    return common.table(["TYPE", "NAME", "VALUE", "TTL", "VERIFIED"], rows)
+
+
+def _get(api: Any, domain: str) -> dict[str, Any]:
+    found: dict[str, Any] = api.object("domains.getDomain", {"domain": domain})
+    return found
+
+
+def get_domain(
+    domain: DomainArgument,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    common.check_flags("domains.getDomain", {"domain": domain}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        found = _get(PlatformAPI(client), domain)
+    if fmt is Output.json:
+        common.print_json(found)
+        return
+    _print_domain(found)
+
+
+def _print_domain(found: dict[str, Any]) -> None:
+    print(common.fields([
+        ("Domain", found.get("domain")), ("Status", found.get("status")), ("ID", found.get("id")),
+        ("Environment ID", found.get("environmentId")), ("Error", found.get("verificationError")),
+        ("Created", common.when(found.get("createdAt"))),
+    ]))
+    records = [r for r in found.get("dnsRecords") or [] if isinstance(r, dict)]
+    if records:
+        print("\nDNS records:")
+        print(_records_table(records))
+
+
+def verify_domain(
+    domain: DomainArgument,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    common.check_flags("domains.verifyDomain", {"domain": domain}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        api = PlatformAPI(client)
+        api.call("domains.verifyDomain", {"domain": domain})
+        found = _get(api, domain)
+    status = str(found.get("status", ""))
+    if fmt is Output.json:
+        common.print_json(found)
+    elif status == "verified":
+        print(f"{common.printable(domain)} is verified")
+    else:
+        human = sys.stdout
+        missing = [r for r in found.get("dnsRecords") or [] if isinstance(r, dict) and not r.get("verified")]
+        print(f"{common.printable(domain)} is {common.printable(status or 'not verified')}", file=human)
+        if found.get("verificationError"):
+            print(f"  {common.printable(found['verificationError'])}", file=human)
+        if missing:
+            print("Still missing:", file=human)
+            print(_records_table(missing), file=human)
+    if status == "failed" or (status == "pending" and fmt is Output.text):
+        raise UnkeyError(f"{domain} is not verified yet: create the DNS records above, wait for them to "
+                         "propagate, then run this again")
+
+
+def remove_domain(
+    domain: DomainArgument,
+    yes: common.YesOption = False,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
+    common.confirm(f"Remove {domain}? It stops routing to its environment.", yes=yes, what=f"removing {domain}")
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        PlatformAPI(client).call("domains.deleteDomain", {"domain": domain})
+    if fmt is Output.json:
+        common.print_json({"domain": domain, "removed": True})
+    else:
+        print(f"Removed {domain}")
+
+
+def register(app: typer.Typer) -> None:
+    domains_app.command(
+        "list", help="List the custom domains of an environment.\n\n" + EXIT_CODES_HELP,
+    )(list_domains)
+    domains_app.command(
+        "add",
+        help="Attach a custom domain to an environment and print the DNS records to create.\n\n" + EXIT_CODES_HELP,
+    )(add_domain)
+    domains_app.command("get", help="Show a domain, its status and DNS records.\n\n" + EXIT_CODES_HELP)(get_domain)
+    domains_app.command(
+        "verify",
+        help="Check a domain's DNS records now and say what is still missing (exit 1 until it is verified).\n\n"
+        + EXIT_CODES_HELP,
+    )(verify_domain)
+    domains_app.command(
+        "remove",
+        help="Detach a domain, after asking (pass --yes without a terminal).\n\n" + EXIT_CODES_HELP,
+    )(remove_domain)
+    app.add_typer(domains_app)

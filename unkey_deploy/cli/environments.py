@@ -1,0 +1,360 @@
+"""`unkey environments`: list and show an app's environments, show and change their settings, and apply the
+settings written in `unkey.yaml` (`environments.listEnvironments`, `getEnvironment`, `updateSettings`).
+
+Every change is computed against the environment's current settings first: only the fields that differ are
+sent, and the difference is printed (`--dry-run` prints it and sends nothing).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from unkey_deploy.cli import _common as common
+from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.api.platform import PlatformAPI
+
+environments_app = typer.Typer(
+    name="environments",
+    help="An app's environments and their settings: port, health check, CPU, memory, command, build.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  unkey environments list --project acme --app api\n"
+    "  unkey environments settings --project acme --app api --env production\n"
+    "  unkey environments set --project acme --app api --env production --port 3000 --healthcheck GET:/healthz\n"
+    "  unkey environments apply --project acme --app api --dry-run   # settings from unkey.yaml",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+FLAGS = {
+    "project": "--project", "app": "--app", "environment": "--env", "port": "--port", "vCpus": "--cpu",
+    "memoryMib": "--memory", "storageMib": "--storage", "command": "--command", "healthcheck": "--healthcheck",
+    "dockerfile": "--dockerfile", "rootDirectory": "--root-dir", "buildCommand": "--build-command",
+    "watchPaths": "--watch-path", "autoDeploy": "--auto-deploy", "shutdownSignal": "--shutdown-signal",
+    "upstreamProtocol": "--protocol", "regions": "--region", "openapiSpecPath": "--openapi-path",
+}
+LABELS = {
+    "port": "Port", "vCpus": "CPU (vCPUs)", "memoryMib": "Memory (MiB)", "storageMib": "Storage (MiB)",
+    "command": "Command", "healthcheck": "Health check", "shutdownSignal": "Shutdown signal",
+    "upstreamProtocol": "Protocol", "openapiSpecPath": "OpenAPI spec path", "dockerfile": "Dockerfile",
+    "rootDirectory": "Root directory", "buildCommand": "Build command", "watchPaths": "Watch paths",
+    "autoDeploy": "Auto deploy", "regions": "Regions",
+}
+NONE_WORDS = ("none", "off", "")
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the changes; send nothing.")]
+
+
+def _names(project: str | None, app: str, env: str) -> tuple[str, str, str]:
+    names = (common.require_project(project), app, env)
+    common.check_flags("environments.getEnvironment",
+                       {"project": names[0], "app": names[1], "environment": names[2]}, FLAGS)
+    return names
+
+
+# list / get / settings
+
+
+def list_environments(
+    project: common.ProjectOption = None,
+    app_: common.AppOption = "default",
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    project_slug = common.require_project(project)
+    common.check_flags("environments.listEnvironments", {"project": project_slug, "app": app_}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        found = PlatformAPI(client).environments(project_slug, app_)
+    if fmt is Output.json:
+        common.print_json(found)
+        return
+    rows = []
+    for env in found:
+        runtime = env.get("runtime") if isinstance(env.get("runtime"), dict) else {}
+        rows.append([str(env.get("slug", "")), str(env.get("kind", "")), show_value("port", runtime.get("port")),
+                     show_value("vCpus", runtime.get("vCpus")), show_value("memoryMib", runtime.get("memoryMib")),
+                     show_value("healthcheck", runtime.get("healthcheck")), str(env.get("id", ""))])
+    print(common.table(["SLUG", "KIND", "PORT", "CPU", "MEMORY", "HEALTH CHECK", "ID"], rows))
+
+
+def show_settings(
+    project: common.ProjectOption = None,
+    app_: common.AppOption = "default",
+    env: common.EnvOption = "preview",
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI, current_settings
+
+    fmt = common.parse_output(output)
+    names = _names(project, app_, env)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        found = PlatformAPI(client).environment(*names)
+    if fmt is Output.json:
+        common.print_json(found)
+        return
+    settings = current_settings(found)
+    print(common.fields([
+        ("Environment", "/".join(names)), ("Kind", found.get("kind")), ("ID", found.get("id")),
+        *[(label, show_value(name, settings.get(name))) for name, label in LABELS.items()],
+    ]))
+
+
+def show_value(name: str, value: Any) -> str:
+    """A setting as people write it: `GET /healthz`, `node server.js`, `us-east-1 (1-3)`, `-` when unset."""
+    if value is None or value == [] or value == "":
+        return "-"
+    if name == "healthcheck" and isinstance(value, dict):
+        return f"{value.get('method', 'GET')} {value.get('path', '')}"
+    if name == "command" and isinstance(value, list):
+        return shlex.join(str(part) for part in value)
+    if name == "regions" and isinstance(value, list):
+        parts = []
+        for region in value:
+            if isinstance(region, dict):
+                replicas = region.get("replicas") if isinstance(region.get("replicas"), dict) else {}
+                parts.append(f"{region.get('name')} ({replicas.get('min', '?')}-{replicas.get('max', '?')})")
+        return ", ".join(parts)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# set
+
+
+def set_settings(
+    env: Annotated[str, typer.Option("--env", envvar="UNKEY_ENV", metavar="SLUG", show_default=False,
+                                     help="Environment slug or ID (required).")],
+    port: Annotated[int | None, typer.Option("--port", help="The port the app listens on (it gets $PORT).")] = None,
+    healthcheck: Annotated[str | None, typer.Option(
+        "--healthcheck", metavar="METHOD:PATH", help="Health check, e.g. GET:/healthz; 'none' removes it.")] = None,
+    cpu: Annotated[float | None, typer.Option("--cpu", help="vCPUs per instance, a multiple of 0.25.")] = None,
+    memory: Annotated[int | None, typer.Option("--memory", help="Memory per instance in MiB, a multiple of 256.")
+                      ] = None,
+    storage: Annotated[int | None, typer.Option("--storage", help="Ephemeral disk in MiB, a multiple of 512.")] = None,
+    command: Annotated[str | None, typer.Option(
+        "--command", metavar="COMMAND", help="Start command (shell words); '' uses the image's own.")] = None,
+    dockerfile: Annotated[str | None, typer.Option(
+        "--dockerfile", metavar="PATH", help="Dockerfile for platform builds; 'none' to detect it.")] = None,
+    root_dir: Annotated[str | None, typer.Option("--root-dir", metavar="DIR", help="App directory in the repository.")
+                        ] = None,
+    build_command: Annotated[str | None, typer.Option(
+        "--build-command", metavar="COMMAND", help="Build command for platform builds; 'none' removes it.")] = None,
+    watch_path: Annotated[list[str] | None, typer.Option(
+        "--watch-path", metavar="GLOB", help="Only changes under these paths trigger a deploy (repeatable).")] = None,
+    auto_deploy: Annotated[bool | None, typer.Option(
+        "--auto-deploy/--no-auto-deploy", help="Deploy on every push to the connected repository.",
+        show_default=False)] = None,
+    shutdown_signal: Annotated[str | None, typer.Option(
+        "--shutdown-signal", metavar="SIGNAL", help="SIGTERM, SIGINT, SIGQUIT or SIGKILL.")] = None,
+    protocol: Annotated[str | None, typer.Option("--protocol", metavar="PROTOCOL", help="http1 or h2c.")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", metavar="NAME[:MIN-MAX]", help="Run in this region, with MIN to MAX replicas (repeatable).")
+    ] = None,
+    dry_run: DryRunOption = False,
+    project: common.ProjectOption = None,
+    app_: common.AppOption = "default",
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    fmt = common.parse_output(output)
+    names = _names(project, app_, env)
+    wanted: dict[str, Any] = {}
+    simple = {"port": port, "vCpus": cpu, "memoryMib": memory, "storageMib": storage, "rootDirectory": root_dir,
+              "autoDeploy": auto_deploy, "shutdownSignal": shutdown_signal, "upstreamProtocol": protocol}
+    wanted.update({k: v for k, v in simple.items() if v is not None})
+    if healthcheck is not None:
+        wanted["healthcheck"] = parse_healthcheck(healthcheck)
+    if command is not None:
+        wanted["command"] = _words(command)
+    for name, value in (("dockerfile", dockerfile), ("buildCommand", build_command)):
+        if value is not None:
+            wanted[name] = None if value.strip().lower() in NONE_WORDS else value
+    if watch_path:
+        wanted["watchPaths"] = watch_path
+    if region:
+        wanted["regions"] = [parse_region(item) for item in region]
+    if not wanted:
+        raise UsageError("nothing to set: pass at least one setting, e.g. --port 3000 or --healthcheck GET:/healthz")
+    common.check_flags("environments.updateSettings",
+                       {"project": names[0], "app": names[1], "environment": names[2], **wanted}, FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        from unkey_deploy.api.platform import PlatformAPI
+
+        result = apply_settings(PlatformAPI(client), names, wanted, dry_run=dry_run, fmt=fmt)
+    if fmt is Output.json:
+        common.print_json(result)
+
+
+def parse_healthcheck(text: str) -> dict[str, Any] | None:
+    """`GET:/healthz`, `GET /healthz` or `/healthz` (GET); `none` removes the health check."""
+    value = text.strip()
+    if value.lower() in NONE_WORDS:
+        return None
+    method, sep, path = value.replace(" ", ":", 1).partition(":")
+    if not sep:
+        method, path = "GET", value
+    if not path.startswith("/"):
+        raise UsageError(f"--healthcheck must be METHOD:PATH such as GET:/healthz, got {text!r}")
+    return {"method": method.upper(), "path": path}
+
+
+def parse_region(text: str) -> dict[str, Any]:
+    name, _, replicas = text.partition(":")
+    low, high = 1, 1
+    if replicas:
+        first, dash, second = replicas.partition("-")
+        if not first.isdigit() or (dash and not second.isdigit()):
+            raise UsageError(f"--region must be NAME or NAME:MIN-MAX such as us-east-1:1-3, got {text!r}")
+        low = int(first)
+        high = int(second) if dash else low
+        if high < low:
+            raise UsageError(f"--region {text}: the maximum replicas must be at least the minimum")
+    return {"name": name, "replicas": {"min": low, "max": high}}
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"--command cannot be split into words ({exc}); check its quotes") from None
+
+
+def apply_settings(api: PlatformAPI, names: tuple[str, str, str], wanted: dict[str, Any], *, dry_run: bool,
+                   fmt: Output, out: Any = None) -> dict[str, Any]:
+    """Compare `wanted` with the environment's settings, print the difference, and send only that
+    (nothing with `dry_run`). Returns what happened, for --output json."""
+    from unkey_deploy.api.platform import current_settings, settings_diff
+
+    where = "/".join(names)
+    human = out or (sys.stdout if fmt is Output.text else sys.stderr)
+    changes = settings_diff(current_settings(api.environment(*names)), wanted)
+    result: dict[str, Any] = {
+        "environment": where,
+        "changes": {name: {"from": before, "to": after} for name, (before, after) in changes.items()},
+        "applied": False,
+        "dryRun": dry_run,
+    }
+    if not changes:
+        print(f"{where}: settings already match; nothing to change", file=human)
+        return result
+    print(f"{where}: {len(changes)} setting(s) to change", file=human)
+    for name, (before, after) in changes.items():
+        label = LABELS.get(name, name)
+        print(f"  {label}: {common.printable(show_value(name, before))} -> {common.printable(show_value(name, after))}",
+              file=human)
+    if dry_run:
+        print("dry run: nothing was sent", file=human)
+        return result
+    api.update_settings(*names, {name: after for name, (_, after) in changes.items()})
+    result["applied"] = True
+    print(f"Updated {where}; the settings apply to its next deployment", file=human)
+    return result
+
+
+# apply
+
+
+def apply(
+    directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="Directory holding unkey.yaml.")] = Path("."),
+    env: Annotated[str | None, typer.Option("--env", envvar="UNKEY_ENV", metavar="SLUG",
+                                            help="Only this environment [default: every one in unkey.yaml].")] = None,
+    dry_run: DryRunOption = False,
+    project: common.ProjectOption = None,
+    app_: Annotated[str | None, typer.Option("--app", envvar="UNKEY_APP", metavar="SLUG",
+                                             help="App slug [default: app: in unkey.yaml, then default].")] = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+    from unkey_deploy.settings_code import load_settings
+
+    fmt = common.parse_output(output)
+    code = load_settings(directory)
+    if code.path is None:
+        raise UsageError(f"no unkey.yaml in {directory}: write an `environments:` section there first "
+                         "(see `unkey environments apply --help`)")
+    targets = code.environments
+    if env is not None:
+        if env not in targets:
+            raise UsageError(f"{code.path} has no settings for environment {env!r} "
+                             f"(it has: {', '.join(targets) or 'none'})")
+        targets = {env: targets[env]}
+    if not targets:
+        raise UsageError(f"{code.path} has no `environments:` section: nothing to apply")
+    project_slug = common.require_project(project or code.project)
+    app_slug = app_ or code.app or "default"
+    results = []
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        api = PlatformAPI(client)
+        for name, wanted in targets.items():
+            names = _names(project_slug, app_slug, name)
+            results.append(apply_settings(api, names, wanted.settings, dry_run=dry_run, fmt=fmt))
+    if fmt is Output.json:
+        common.print_json(results)
+
+
+def register(app: typer.Typer) -> None:
+    environments_app.command(
+        "list", help="List an app's environments with their main settings.\n\n" + EXIT_CODES_HELP,
+    )(list_environments)
+    environments_app.command(
+        "get", help="Show an environment and its settings (as `settings`).\n\n" + EXIT_CODES_HELP,
+    )(show_settings)
+    environments_app.command(
+        "settings", help="Show an environment's settings: runtime, build and regions.\n\n" + EXIT_CODES_HELP,
+    )(show_settings)
+    environments_app.command(
+        "set",
+        help="Change an environment's settings. Only the settings given, and only those that differ from the "
+        "current ones, are sent; the difference is printed (--dry-run: printed only). They apply to the "
+        "environment's next deployment.\n\n"
+        "\b\nExamples:\n"
+        "  unkey environments set --project acme --app api --env production --port 3000\n"
+        "  unkey environments set --project acme --env preview --cpu 0.5 --memory 512 --healthcheck GET:/healthz\n"
+        "  unkey environments set --project acme --env production --command 'node server.js'\n\n"
+        + EXIT_CODES_HELP,
+    )(set_settings)
+    environments_app.command(
+        "apply",
+        help="Apply the `environments:` settings of unkey.yaml: each environment's settings are compared with "
+        "the current ones and only the differences sent, after printing them (--dry-run: printed only).\n\n"
+        "\b\nunkey.yaml:\n"
+        "  project: acme\n"
+        "  app: api\n"
+        "  environments:\n"
+        "    production:\n"
+        "      port: 3000\n"
+        "      healthcheck: {method: GET, path: /healthz}\n"
+        "      cpu: 0.5\n"
+        "      memory: 512\n\n"
+        + EXIT_CODES_HELP,
+    )(apply)
+    app.add_typer(environments_app)

@@ -1,0 +1,151 @@
+"""`unkey projects`: list, show, create and delete projects (`projects.*`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from unkey_deploy.cli import _common as common
+from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.errors import EXIT_CODES_HELP
+
+projects_app = typer.Typer(
+    name="projects",
+    help="List, show, create and delete projects.\n\n"
+    "\b\n"
+    "Examples:\n"
+    "  unkey projects create --slug acme --name 'Acme Inc'\n"
+    "  unkey projects list --all\n"
+    "  unkey projects delete acme --yes",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+SlugArgument = Annotated[str, typer.Argument(metavar="SLUG", show_default=False, help="Project slug or ID.")]
+LIST_FLAGS = {"limit": "--limit", "cursor": "--cursor", "search": "--search"}
+
+
+def list_projects(
+    search: common.SearchOption = None,
+    limit: common.LimitOption = None,
+    all_pages: common.AllOption = False,
+    cursor: common.CursorOption = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body: dict[str, Any] = {k: v for k, v in (("search", search), ("limit", limit)) if v is not None}
+    common.check_flags("projects.listProjects", {**body, **({"cursor": cursor} if cursor else {})}, LIST_FLAGS)
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        api = PlatformAPI(client)
+
+        def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            page = api.page("projects.listProjects", body, page_cursor)
+            return page.items, page.cursor
+
+        found = common.collect_pages(fetch, all_pages=all_pages, cursor=cursor, what="projects")
+    if fmt is Output.json:
+        common.print_json(found)
+    elif not found:
+        print("No projects. Create one with `unkey projects create --slug SLUG`.")
+    else:
+        rows = [[str(p.get("slug", "")), str(p.get("name", "")), str(p.get("id", "")), common.when(p.get("createdAt"))]
+                for p in found]
+        print(common.table(["SLUG", "NAME", "ID", "CREATED"], rows))
+
+
+def get_project(
+    slug: SlugArgument,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body = common.check_flags("projects.getProject", {"project": slug}, {"project": "SLUG"})
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        project = PlatformAPI(client).object("projects.getProject", body)
+    if fmt is Output.json:
+        common.print_json(project)
+        return
+    print(common.fields([
+        ("Slug", project.get("slug")), ("Name", project.get("name")), ("ID", project.get("id")),
+        ("Created", common.when(project.get("createdAt"))),
+        ("Delete protection", "on" if project.get("deleteProtection") else "off"),
+    ]))
+
+
+def create_project(
+    slug: Annotated[str, typer.Option("--slug", metavar="SLUG", show_default=False,
+                                      help="The project's slug: letters, digits, '_' and '-'.")],
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Display name [default: SLUG].")] = None,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    shown_name = name if name is not None else slug
+    common.check_flags("projects.createProject", {"name": shown_name, "slug": slug},
+                       {"name": "--name", "slug": "--slug"})
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        project_id = PlatformAPI(client).create_project(shown_name, slug)
+    if fmt is Output.json:
+        common.print_json({"id": project_id, "slug": slug, "name": shown_name})
+    else:
+        print(f"Created project {common.printable(slug)} ({common.printable(project_id)})")
+
+
+def delete_project(
+    slug: SlugArgument,
+    yes: common.YesOption = False,
+    output: common.OutputOption = "text",
+    root_key: RootKey = None,
+    api_base_url: ApiUrl = None,
+    config: ConfigPath = None,
+    local: Local = False,
+) -> None:
+    from unkey_deploy.api.platform import PlatformAPI
+
+    fmt = common.parse_output(output)
+    body = common.check_flags("projects.deleteProject", {"project": slug}, {"project": "SLUG"})
+    common.confirm(f"Delete project {slug} with all its apps, environments, deployments and domains?", yes=yes,
+                   what=f"deleting project {slug}")
+    with common.api_client(local, root_key, api_base_url, config) as client:
+        PlatformAPI(client).call("projects.deleteProject", body)
+    if fmt is Output.json:
+        common.print_json({"project": slug, "deleted": True})
+    else:
+        print(f"Deleting project {slug}: the platform removes its resources in the background")
+
+
+def register(app: typer.Typer) -> None:
+    projects_app.command(
+        "list",
+        help="List projects: slug, name, ID and creation time. One page (100) unless --all; --cursor continues "
+        "where a previous page ended.\n\n" + EXIT_CODES_HELP,
+    )(list_projects)
+    projects_app.command("get", help="Show a project.\n\n" + EXIT_CODES_HELP)(get_project)
+    projects_app.command(
+        "create",
+        help="Create a project.\n\n\b\nExample:\n  unkey projects create --slug acme --name 'Acme Inc'\n\n"
+        + EXIT_CODES_HELP,
+    )(create_project)
+    projects_app.command(
+        "delete",
+        help="Delete a project and everything in it, after asking (pass --yes without a terminal).\n\n"
+        + EXIT_CODES_HELP,
+    )(delete_project)
+    app.add_typer(projects_app)
