@@ -6,7 +6,8 @@ next to the tables `variables_api` reads. IDs come from `variables_api.resource_
 here and one created by a deployment are the same project. Environment settings are stored per environment and
 returned by `environments.getEnvironment` over the defaults of `deployments_api.RUNTIME`; the docker runtime
 reads them when it starts a container (see `settings_for`). Domains are answered with the DNS record to
-create; `*.localhost` names resolve to this machine, so they verify at once.
+create; `*.localhost` names resolve to this machine, so they verify at once. Deleting a project or an app
+stops its running deployments.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def routes(variables: Variables) -> dict[str, Handler]:
         valid_body("projects.deleteProject", body)
         project = body["project"]
         require_known_project(ctx, project)
-        _refuse_running(store, f"The project {project}", project)
+        _stop_running(ctx, f"The project {project}", project)
         with store.transaction() as db:
             for table in ("apps", "environments", "variables"):
                 db.execute(f"DELETE FROM {table} WHERE project = ?", (project,))  # noqa: S608 - fixed names
@@ -163,7 +164,7 @@ def routes(variables: Variables) -> dict[str, Handler]:
         require_known_project(ctx, project)
         if not variables.known(project, app):
             raise problems.not_found("app", f"The app {app} does not exist in project {project}.")
-        _refuse_running(store, f"The app {project}/{app}", project, app)
+        _stop_running(ctx, f"The app {project}/{app}", project, app)
         with store.transaction() as db:
             for table in ("apps", "environments", "variables"):
                 db.execute(f"DELETE FROM {table} WHERE project = ? AND app = ?", (project, app))  # noqa: S608
@@ -270,13 +271,18 @@ def routes(variables: Variables) -> dict[str, Handler]:
     }
 
 
-def _refuse_running(store: Store, what: str, project: str, app: str | None = None) -> None:
-    running = store.list_deployments(project=project, app=app, statuses=[*IN_FLIGHT, "ready"], limit=1000)
-    if running:
+def _stop_running(ctx: Context, what: str, project: str, app: str | None = None) -> None:
+    """Refuse while a deployment is still being rolled out; stop the running ones (as the platform tears an
+    app down)."""
+    store = ctx.controller.store
+    rolling = store.list_deployments(project=project, app=app, statuses=list(IN_FLIGHT), limit=1000)
+    if rolling:
         raise problems.precondition_failed(
-            f"{what} has {len(running)} running deployment(s) on this machine; stop them first "
-            f"(`unkey deployments stop {running[0].id} --local`)."
+            f"{what} has {len(rolling)} deployment(s) still rolling out ({rolling[0].id}); wait until they are "
+            "ready or failed, then delete it."
         )
+    for deployment in store.list_deployments(project=project, app=app, statuses=["ready"], limit=1000):
+        ctx.controller.apply("stop", deployment)
 
 
 def _domain(store: Store, name: str) -> dict[str, Any]:
