@@ -1,5 +1,6 @@
-"""Runtime `docker`: pull (or find) the image, run it with PORT set on a free 127.0.0.1 port, wait
-until it answers HTTP, and report `localhost:<port>`. Containers carry labels so `unkey local ps`
+"""Runtime `docker`: pull (or find) the image, run it with PORT set (8080, or the environment's `port`
+setting, with its command and CPU and memory limits) on a free 127.0.0.1 port, wait until it answers HTTP
+(its health check when it has one), and report `localhost:<port>`. Containers carry labels so `unkey local ps`
 and `unkey local down` can find them."""
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def answers_http(port: int, timeout: float = 1.0) -> bool:
+def answers_http(port: int, timeout: float = 1.0, check: dict[str, Any] | None = None) -> bool:
+    """Any HTTP answer to `GET /`; with an environment's health `check`, a 2xx or 3xx to its method and path."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", "/")
-        connection.getresponse().read(0)
-        return True
+        connection.request(str(check.get("method", "GET")) if check else "GET", str(check["path"]) if check else "/")
+        response = connection.getresponse()
+        response.read(0)
+        return check is None or 200 <= response.status < 400
     except (OSError, http.client.HTTPException):
         return False
     finally:
@@ -72,6 +75,9 @@ class DockerRuntime:
     # the containers' output goes; set by `unkey local serve`.
     variables: Callable[[Deployment], dict[str, str]] | None = None
     logs: LogSink | None = None
+    # The environment's settings set with environments.updateSettings (port, command, healthcheck, vCpus,
+    # memoryMib), applied to its containers; set by `unkey local serve`.
+    settings: Callable[[Deployment], dict[str, Any]] | None = None
 
     @classmethod
     def connect(cls, stopping: threading.Event, *, health_timeout: float, owner: str = "") -> DockerRuntime:
@@ -95,10 +101,13 @@ class DockerRuntime:
         advance("deploying", f"Pulling image {deployment.image}")
         self._ensure_image(deployment.image)
         port = free_port()
-        advance("network", f"Starting container; waiting for HTTP on localhost:{port}")
-        container = self._run(deployment, port)
+        settings = self.settings(deployment) if self.settings else {}
+        check = settings.get("healthcheck")
+        waiting = f"{check['method']} {check['path']}" if check else "HTTP"
+        advance("network", f"Starting container; waiting for {waiting} on localhost:{port}")
+        container = self._run(deployment, port, settings)
         capture = self._capture(deployment, container.id)
-        self._wait_until_answering(container, port, capture)
+        self._wait_until_answering(container, port, capture, settings)
         return Placement([f"localhost:{port}"], port=port, container_id=container.id)
 
     def stop(self, deployment: Deployment) -> None:
@@ -130,17 +139,27 @@ class DockerRuntime:
                 f"cannot pull image {image}: {_first_line(exc)}; build or pull it locally first",
             ) from None
 
-    def _run(self, deployment: Deployment, port: int) -> Any:
+    def _run(self, deployment: Deployment, port: int, settings: dict[str, Any] | None = None) -> Any:
         import docker.errors
 
+        settings = settings or {}
+        container_port = int(settings.get("port") or CONTAINER_PORT)
+        limits: dict[str, Any] = {}
+        if settings.get("command"):
+            limits["command"] = list(settings["command"])
+        if settings.get("memoryMib"):
+            limits["mem_limit"] = f"{int(settings['memoryMib'])}m"
+        if settings.get("vCpus"):
+            limits["nano_cpus"] = int(float(settings["vCpus"]) * 1_000_000_000)
         try:
             return self.client.containers.run(
                 deployment.image,
                 detach=True,
                 name=f"unkey-local-{deployment.id}",
-                environment=self._environment(deployment),
-                ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+                environment={**self._environment(deployment), "PORT": str(container_port)},
+                ports={f"{container_port}/tcp": ("127.0.0.1", port)},
                 labels=labels_for(deployment, self.owner),
+                **limits,
             )
         except docker.errors.APIError as exc:
             raise RuntimeFailure("network", f"cannot start a container: {_first_line(exc)}") from None
@@ -168,10 +187,14 @@ class DockerRuntime:
 
         return ContainerLogs(self.client.api, container_id, deployment, self.logs, since=since)
 
-    def _wait_until_answering(self, container: Any, port: int, capture: ContainerLogs | None = None) -> None:
+    def _wait_until_answering(self, container: Any, port: int, capture: ContainerLogs | None = None,
+                              settings: dict[str, Any] | None = None) -> None:
+        settings = settings or {}
+        container_port = int(settings.get("port") or CONTAINER_PORT)
+        check = settings.get("healthcheck")
         deadline = time.monotonic() + self.health_timeout
         while True:
-            if answers_http(port):
+            if answers_http(port, check=check):
                 return
             container.reload()
             if container.status in ("exited", "dead"):
@@ -183,8 +206,9 @@ class DockerRuntime:
                 container.stop(timeout=5)
                 raise RuntimeFailure(
                     "network",
-                    f"the container did not answer HTTP on port {CONTAINER_PORT} (PORT) within "
-                    f"{self.health_timeout:g}s; make it listen on $PORT or raise --health-timeout"
+                    f"the container did not answer {_expected(check)} on port {container_port} (PORT) within "
+                    f"{self.health_timeout:g}s; make it listen on $PORT (or set the environment's port with "
+                    "`unkey environments set --port`) or raise --health-timeout"
                     f"{self._log_tail(container)}",
                 )
             if self.stopping.wait(0.2):
@@ -272,3 +296,7 @@ def remove_containers(client: Any, deployment_id: str | None = None, owner: str 
     for container in containers:
         container.remove(force=True)
     return len(containers)
+
+
+def _expected(check: dict[str, Any] | None) -> str:
+    return f"{check.get('method', 'GET')} {check.get('path')} with a 2xx or 3xx" if check else "HTTP"

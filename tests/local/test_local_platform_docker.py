@@ -1,0 +1,90 @@
+"""Runtime docker: an environment's settings (port, command, health check, memory and CPU) are applied to the
+containers `unkey local serve` runs."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.local.conftest import start_server
+
+BASE = "unkey-standin/python:bookworm"
+PROJECT = "platformdockertest"
+# Listens on a fixed port (like an app that ignores $PORT unless told), answers /healthz only when MODE is set
+APP = (
+    "import http.server, os, sys\n"
+    "port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        ok = self.path == '/healthz' and len(sys.argv) > 2\n"
+    "        body = f'port={port} env={os.environ.get(\"PORT\")} args={sys.argv[1:]}'.encode()\n"
+    "        self.send_response(200 if ok or self.path != '/healthz' else 503)\n"
+    "        self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "http.server.HTTPServer(('0.0.0.0', port), H).serve_forever()\n"
+)
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def engine():
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:
+        pytest.skip(f"no Docker engine answers: {exc}")
+    try:
+        client.images.get(BASE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"stand-in base image {BASE} is missing: run .ci/services.sh")
+    yield client
+    for container in client.containers.list(all=True, filters={"label": f"dev.unkey.local.project={PROJECT}"}):
+        container.remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def image(engine, tmp_path_factory) -> str:
+    context = tmp_path_factory.mktemp("platformapp")
+    (context / "app.py").write_text(APP)
+    (context / "Dockerfile").write_text(f'FROM {BASE}\nCOPY app.py /app.py\nCMD ["python3", "-u", "/app.py"]\n')
+    tag = "unkey-local-test/platformapp:v1"
+    engine.images.build(path=str(context), tag=tag, rm=True)
+    yield tag
+    engine.images.remove(tag, force=True)
+
+
+def test_environment_settings_reach_the_container(engine, image, tmp_path, run_cli):
+    server = start_server(tmp_path / "data", "--runtime", "docker", "--health-timeout", "20")
+    target = ("--project", PROJECT, "--app", "web", "--env", "preview")
+    try:
+        def cli(*args: str):
+            return run_cli(*args, "--api-url", server.url, "--root-key", server.root_key, timeout=180)
+
+        assert cli("projects", "create", "--slug", PROJECT).returncode == 0
+        assert cli("apps", "create", "--project", PROJECT, "--slug", "web").returncode == 0
+        changed = cli("environments", "set", *target, "--port", "5000", "--memory", "512", "--cpu", "0.5",
+                      "--command", "python3 -u /app.py 5000 healthy", "--healthcheck", "GET:/healthz")
+        assert changed.returncode == 0, changed.stderr
+        deployed = cli("deploy", image, *target, "--output", "json")
+        assert deployed.returncode == 0, deployed.stderr
+        url = json.loads(deployed.stdout)["urls"][0]
+        body = httpx.get(url, timeout=10).text
+        assert "port=5000 env=5000" in body and "'healthy'" in body
+
+        container = engine.containers.list(filters={"label": f"dev.unkey.local.project={PROJECT}"})[0]
+        host = container.attrs["HostConfig"]
+        assert host["Memory"] == 512 * 1024 * 1024 and host["NanoCpus"] == 500_000_000
+        assert "5000/tcp" in container.attrs["NetworkSettings"]["Ports"]
+
+        # without the second argument /healthz answers 503: the health check keeps it from READY
+        assert cli("environments", "set", *target, "--command", "python3 -u /app.py 5000").returncode == 0
+        unhealthy = cli("deploy", image, *target)
+        assert unhealthy.returncode == 1
+        assert "GET /healthz with a 2xx or 3xx on port 5000" in unhealthy.stderr
+    finally:
+        server.stop()
