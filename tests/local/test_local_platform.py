@@ -197,3 +197,30 @@ def test_settings_as_code_apply_diff_and_dry_run(cli, server, tmp_path):
     (app_dir / "unkey.yaml").write_text("environments:\n  production:\n    port: '3000'\n")
     wrong = cli("environments", "apply", "--project", "acme", cwd=app_dir)
     assert wrong.returncode == 2 and "line 3: environments.production.port must be an integer" in wrong.stderr
+
+
+def test_deploy_applies_the_settings_of_unkey_yaml_first(cli, server, tmp_path):
+    server.call("projects.createProject", {"name": "Acme", "slug": "acme"})
+    server.call("apps.createApp", {"project": "acme", "name": "api", "slug": "api"})
+    app_dir = tmp_path / "deployed"
+    app_dir.mkdir()
+    (app_dir / "unkey.yaml").write_text(
+        "environments:\n  preview:\n    port: 4000\n    memory: 1024\n    domains: [preview.acme.localhost]\n"
+    )
+    deployed = cli("deploy", "ghcr.io/acme/api:v1", "--project", "acme", "--app", "api", "--env", "preview",
+                   cwd=app_dir)
+    assert deployed.returncode == 0, deployed.stderr
+    out = deployed.stdout
+    assert "acme/api/preview: 2 setting(s) to change" in out and "Port: 8080 -> 4000" in out
+    assert "Added domain preview.acme.localhost" in out
+    assert out.index("Port: 8080 -> 4000") < out.index("Deployment created")
+    env = server.call("environments.getEnvironment",
+                      {"project": "acme", "app": "api", "environment": "preview"}).json()["data"]
+    assert env["runtime"]["port"] == 4000 and env["runtime"]["memoryMib"] == 1024
+    again = cli("deploy", "ghcr.io/acme/api:v1", "--project", "acme", "--app", "api", "--env", "preview",
+                cwd=app_dir)
+    assert again.returncode == 0 and "settings already match" in again.stdout and "Added domain" not in again.stdout
+
+    missing = cli("deploy", "ghcr.io/acme/api:v1", "--project", "acme", "--app", "other", "--env", "preview",
+                  cwd=app_dir)
+    assert missing.returncode == 2 and "unkey apps create --project acme --slug other" in missing.stderr

@@ -142,6 +142,9 @@ def deploy(
         bool, typer.Option("--detach", help="Create the deployment, print its ID and exit without waiting.")
     ] = False,
     max_context: options.MaxContext = "2GB",
+    set_port: Annotated[bool, typer.Option(
+        "--set-port", help="Set the environment's port to the one the build's plan found, when they differ.")
+    ] = False,
 ) -> None:
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.imageref import parse_image_argument
@@ -212,6 +215,10 @@ def deploy(
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:
+            from unkey_deploy.cli.environments import before_deploy
+
+            before_deploy(client, (project, app_, env), prepared.plan.app_dir if build else Path.cwd(),
+                          plan_port=prepared.plan.port if build else None, set_port=set_port, human=human)
             guard = None
             if rollback_on_failure:
                 from unkey_deploy.recovery import RollbackGuard

@@ -276,6 +276,29 @@ def apply_settings(api: PlatformAPI, names: tuple[str, str, str], wanted: dict[s
     return result
 
 
+def apply_domains(api: PlatformAPI, names: tuple[str, str, str], domains: list[str], *, dry_run: bool,
+                  human: Any) -> list[str]:
+    """Attach the `domains:` of unkey.yaml that the environment does not have yet (none is ever removed);
+    returns the ones added (or that would be, with `dry_run`)."""
+    if not domains:
+        return []
+    where = "/".join(names)
+    body = {"project": names[0], "app": names[1], "environment": names[2]}
+    have = {str(d.get("domain", "")).lower() for page in api.pages("domains.listDomains", body) for d in page.items}
+    missing = [name for name in dict.fromkeys(domains) if name not in have]
+    for name in missing:
+        if dry_run:
+            print(f"  Domain: would add {name}", file=human)
+            continue
+        created = api.object("domains.createDomain", {**body, "domain": name}, idempotent=False)
+        print(f"Added domain {name} to {where}; DNS records to create:", file=human)
+        for record in created.get("dnsRecords") or []:
+            if isinstance(record, dict):
+                print(f"  {common.printable(record.get('type'))} {common.printable(record.get('name'))} -> "
+                      f"{common.printable(record.get('value'))}", file=human)
+    return missing
+
+
 # apply
 
 
@@ -316,7 +339,10 @@ def apply(
         api = PlatformAPI(client)
         for name, wanted in targets.items():
             names = _names(project_slug, app_slug, name)
-            results.append(apply_settings(api, names, wanted.settings, dry_run=dry_run, fmt=fmt))
+            result = apply_settings(api, names, wanted.settings, dry_run=dry_run, fmt=fmt)
+            human = sys.stdout if fmt is Output.text else sys.stderr
+            result["domainsAdded"] = apply_domains(api, names, wanted.domains, dry_run=dry_run, human=human)
+            results.append(result)
     if fmt is Output.json:
         common.print_json(results)
 
@@ -358,3 +384,56 @@ def register(app: typer.Typer) -> None:
         + EXIT_CODES_HELP,
     )(apply)
     app.add_typer(environments_app)
+
+
+# before a deployment
+
+
+def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, plan_port: int | None,
+                  set_port: bool, human: Any) -> None:
+    """What `unkey deploy` does before creating a deployment: apply the environment's settings from
+    unkey.yaml (only the differences), and make sure the port the app listens on is the environment's.
+
+    `plan_port` is the port the build's plan found (None for a pre-built image). When it is not the default
+    8080 and neither unkey.yaml nor the environment says otherwise, the environment would run the app with
+    PORT=8080 and health-check the wrong port: with `set_port` its port is set, otherwise a warning says how.
+    """
+    from unkey_deploy.api.platform import PlatformAPI, current_settings
+    from unkey_deploy.errors import APIError, NotFoundError, RouteGoneError
+    from unkey_deploy.plan._model import DEFAULT_PORT
+    from unkey_deploy.settings_code import load_settings
+
+    code = load_settings(directory)
+    wanted = dict(code.environments[names[2]].settings) if names[2] in code.environments else {}
+    domains = code.environments[names[2]].domains if names[2] in code.environments else []
+    port_differs = plan_port is not None and plan_port != DEFAULT_PORT
+    if not wanted and not domains and not port_differs:
+        return
+    api = PlatformAPI(client)
+    where = "/".join(names)
+    try:
+        current = current_settings(api.environment(*names))
+    except (NotFoundError, RouteGoneError) as exc:
+        if wanted or domains:
+            raise UsageError(
+                f"{code.path} has settings for {names[2]}, but {where} cannot be read ({exc.message}); create the "
+                f"app first (`unkey apps create --project {names[0]} --slug {names[1]}`, or `unkey init`)"
+            ) from None
+        common.warn(f"the app listens on port {plan_port}, and the port of {where} cannot be checked "
+                    f"({exc.message}); make sure it is {plan_port}")
+        return
+    if port_differs and "port" not in wanted and current.get("port", DEFAULT_PORT) != plan_port:
+        fix = (f"pass --set-port, add `port: {plan_port}` under environments.{names[2]} in unkey.yaml, or run "
+               f"`unkey environments set --port {plan_port} --project {names[0]} --app {names[1]} --env {names[2]}`")
+        if not set_port:
+            common.warn(f"the app listens on port {plan_port} (see `unkey plan`), but {where} runs it on port "
+                        f"{current.get('port', DEFAULT_PORT)}, so its health check would fail: {fix}")
+        else:
+            wanted["port"] = plan_port
+    try:
+        if wanted:
+            apply_settings(api, names, wanted, dry_run=False, fmt=Output.text, out=human)
+        apply_domains(api, names, domains, dry_run=False, human=human)
+    except APIError as exc:
+        exc.message = f"cannot apply the settings of {where} before deploying: {exc.message}"
+        raise
