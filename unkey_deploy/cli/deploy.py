@@ -156,6 +156,11 @@ def deploy(
         context, image, build = Path(image), None, True  # a directory argument means "build this directory"
     if not image and not build:
         raise UsageError("docker image is required: unkey deploy IMAGE --project=... (e.g. ghcr.io/acme/api:v1.0.0)")
+    if not project or app_ == "default":  # `project:` and `app:` of unkey.yaml (written by `unkey init`)
+        from unkey_deploy.settings_code import load_settings
+
+        code = load_settings((context or Path(".")) / (root_dir or "") if build else Path.cwd())
+        project, app_ = project or code.project, app_ if app_ != "default" else code.app or app_
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
     from unkey_deploy.api.deployments import TARGET_FLAGS, target_slugs
