@@ -224,3 +224,67 @@ def test_deploy_applies_the_settings_of_unkey_yaml_first(cli, server, tmp_path):
     missing = cli("deploy", "ghcr.io/acme/api:v1", "--project", "acme", "--app", "other", "--env", "preview",
                   cwd=app_dir)
     assert missing.returncode == 2 and "unkey apps create --project acme --slug other" in missing.stderr
+
+
+def _init_app(tmp_path: Path) -> Path:
+    app_dir = tmp_path / "shop-api"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(
+        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n"
+        "        ok = self.path == '/healthz'\n"
+        "http.server.HTTPServer(('0.0.0.0', 3000), H).serve_forever()\n"
+    )
+    (app_dir / "Procfile").write_text("web: python3 app.py --port 3000\n")
+    (app_dir / "requirements.txt").write_text("")
+    return app_dir
+
+
+def test_init_twice_creates_once_and_changes_nothing_the_second_time(cli, server, tmp_path):
+    import yaml
+
+    from tests.test_github_workflows import lint
+
+    app_dir = _init_app(tmp_path)
+    first = json.loads(ok(cli("init", str(app_dir), "--yes", "-o", "json")).stdout)
+    assert first["project"] == "shop-api" and first["app"] == "default" and first["port"] == 3000
+    assert first["healthcheck"] == {"method": "GET", "path": "/healthz"}
+    assert first["created"] == {"project": True, "app": True}
+    assert first["files"] == {"unkey.yaml": "written", ".github/workflows/unkey-deploy.yml": "written"}
+    config = yaml.safe_load((app_dir / "unkey.yaml").read_text())
+    assert config["project"] == "shop-api"
+    assert config["environments"]["production"] == {"port": 3000, "healthcheck": "GET /healthz"}
+    workflow = yaml.safe_load((app_dir / ".github/workflows/unkey-deploy.yml").read_text())
+    step = workflow["jobs"]["deploy"]["steps"][1]
+    assert step["with"]["project"] == "shop-api" and step["with"]["root-key"] == "${{ secrets.UNKEY_ROOT_KEY }}"
+    linted = lint(app_dir / ".github/workflows/unkey-deploy.yml", cwd=app_dir)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+    before = {p: p.read_bytes() for p in app_dir.rglob("*") if p.is_file()}
+    second = json.loads(ok(cli("init", str(app_dir), "--yes", "-o", "json")).stdout)
+    assert second["created"] == {"project": False, "app": False}
+    assert set(second["files"].values()) == {"unchanged"}
+    assert {p: p.read_bytes() for p in app_dir.rglob("*") if p.is_file()} == before
+
+    kept = ok(cli("init", str(app_dir), "--app", "web", "--yes"))
+    assert "unkey.yaml: kept" in kept.stdout and "--force" in kept.stdout
+    assert yaml.safe_load((app_dir / "unkey.yaml").read_text())["app"] == "default"
+    (app_dir / "unkey.yaml").write_text("image: ghcr.io/acme/shop\nproject: shop-api\napp: default\n")
+    ok(cli("init", str(app_dir), "--app", "web", "--yes", "--force"))
+    merged = yaml.safe_load((app_dir / "unkey.yaml").read_text())
+    assert merged["image"] == "ghcr.io/acme/shop" and merged["app"] == "web"
+    assert merged["environments"]["preview"]["port"] == 3000
+
+    # unkey.yaml names the project and app, and its settings are applied before the deployment
+    deployed = ok(cli("deploy", "ghcr.io/acme/shop:v1", "--env", "production", cwd=app_dir))
+    assert "shop-api/web/production: 2 setting(s) to change" in deployed.stdout
+    apps = server.call("apps.listApps", {"project": "shop-api"}).json()["data"]
+    assert sorted(a["slug"] for a in apps) == ["default", "web"]
+
+
+def test_init_without_a_terminal_needs_flags_or_yes(cli, server, tmp_path):
+    app_dir = _init_app(tmp_path)
+    result = cli("init", str(app_dir))
+    assert result.returncode == 2 and "--yes" in result.stderr
+    assert not (app_dir / "unkey.yaml").exists()
+    bad = cli("init", str(app_dir), "--project", "a b", "--yes")
+    assert bad.returncode == 2 and "--project" in bad.stderr

@@ -61,14 +61,15 @@ def _register() -> None:
         domains,
         env,
         environments,
+        init,
         local,
         logs,
         plan,
         projects,
     )
 
-    for module in (deploy, build, plan, deployments, env, logs, projects, apps, environments, domains, local, api,
-                   auth):
+    for module in (init, deploy, build, plan, deployments, env, logs, projects, apps, environments, domains, local,
+                   api, auth):
         module.register(app)
 
 
