@@ -123,7 +123,7 @@ def test_settings_request_body_holds_only_the_changes(server):
         (("projects", "delete", "missing", "--yes"), 1, "not found"),
         (("apps", "list"), 2, "--project is required"),
         (("apps", "create", "--project", "nope", "--slug", "api"), 1, "not found"),
-        (("apps", "create", "--project", "acme", "--slug", "api", "--repository", "not a repo"), 2, "--repository"),
+        (("apps", "create", "--project", "acme", "--slug", "api", "--repository", ""), 2, "--repository"),
         (("apps", "create", "--project", "acme", "--slug", "api", "--default-branch", "main"), 2, "--repository"),
         (("environments", "set", "--project", "acme", "--app", "api"), 2, "--env"),
         (("environments", "set", "--project", "acme", "--app", "api", "--env", "production"), 2, "nothing to set"),
@@ -288,3 +288,53 @@ def test_init_without_a_terminal_needs_flags_or_yes(cli, server, tmp_path):
     assert not (app_dir / "unkey.yaml").exists()
     bad = cli("init", str(app_dir), "--project", "a b", "--yes")
     assert bad.returncode == 2 and "--project" in bad.stderr
+
+
+def _git(cwd: Path, *args: str) -> str:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def make_repository(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    """A bare 'remote' and a clone of it with `files` committed and pushed on main."""
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    remote.mkdir()
+    _git(remote, "init", "--quiet", "--bare", "--initial-branch=main")
+    _git(tmp_path, "clone", "--quiet", str(remote), str(work))
+    _git(work, "checkout", "--quiet", "-b", "main")
+    for name, text in files.items():
+        (work / name).write_text(text)
+    _git(work, "add", ".")
+    _git(work, "commit", "--quiet", "-m", "first")
+    _git(work, "push", "--quiet", "-u", "origin", "main")
+    return remote, work
+
+
+def test_git_deploy_refusals(cli, server, tmp_path):
+    server.call("projects.createProject", {"name": "Acme", "slug": "acme"})
+    server.call("apps.createApp", {"project": "acme", "name": "api", "slug": "api"})
+    remote, work = make_repository(tmp_path, {"README": "hi\n"})
+    target = ("--project", "acme", "--app", "api", "--env", "preview")
+
+    unconnected = cli("deploy", "--git", *target, cwd=work)
+    assert unconnected.returncode == 1
+    assert "unkey apps create --repository" in unconnected.stderr and "Traceback" not in unconnected.stderr
+
+    (work / "README").write_text("changed\n")
+    _git(work, "commit", "--quiet", "-am", "local only")
+    unpushed = cli("deploy", "--git", *target, cwd=work)
+    assert unpushed.returncode == 2 and "is not pushed to origin/main" in unpushed.stderr
+    _git(work, "checkout", "--quiet", "-b", "feature")
+    no_branch = cli("deploy", "--git", *target, cwd=work)
+    assert no_branch.returncode == 2 and "git push -u origin feature" in no_branch.stderr
+    both = cli("deploy", "ghcr.io/acme/api:v1", "--git", *target, cwd=work)
+    assert both.returncode == 2 and "leave out IMAGE" in both.stderr
+
+    server.call("apps.createApp", {"project": "acme", "name": "gitapp", "slug": "gitapp",
+                                   "git": {"repository": str(remote), "defaultBranch": "main"}})
+    missing = cli("deploy", "--git", "--project", "acme", "--app", "gitapp", "--branch", "nope", "--commit",
+                  "a" * 40, cwd=tmp_path)
+    assert missing.returncode == 1 and "cannot clone branch nope" in missing.stderr

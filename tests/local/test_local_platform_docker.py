@@ -88,3 +88,35 @@ def test_environment_settings_reach_the_container(engine, image, tmp_path, run_c
         assert "GET /healthz with a 2xx or 3xx on port 5000" in unhealthy.stderr
     finally:
         server.stop()
+
+
+def test_git_deployment_is_built_from_the_connected_repository(engine, tmp_path, run_cli):
+    from tests.local.test_local_platform import _git, make_repository
+
+    remote, work = make_repository(tmp_path, {
+        "app.py": APP,
+        "Dockerfile": f'FROM {BASE}\nCOPY app.py /app.py\nCMD ["python3", "-u", "/app.py", "8080", "healthy"]\n',
+    })
+    server = start_server(tmp_path / "data", "--runtime", "docker", "--health-timeout", "20")
+    try:
+        def cli(*args: str):
+            return run_cli(*args, "--api-url", server.url, "--root-key", server.root_key, timeout=300, cwd=work)
+
+        assert cli("projects", "create", "--slug", PROJECT).returncode == 0
+        created = cli("apps", "create", "--project", PROJECT, "--slug", "gitapp", "--repository", str(remote),
+                      "--default-branch", "main")
+        assert created.returncode == 0, created.stderr
+        deployed = cli("deploy", "--git", "--project", PROJECT, "--app", "gitapp", "--env", "preview",
+                       "--output", "json")
+        assert deployed.returncode == 0, deployed.stderr
+        result = json.loads(deployed.stdout)
+        head = _git(work, "rev-parse", "HEAD").strip()
+        assert result["commit"] == head and result["branch"] == "main"
+        assert result["image"].startswith(f"unkey-local/{PROJECT}-gitapp:{head[:12]}")
+        assert "'healthy'" in httpx.get(result["urls"][0], timeout=10).text
+    finally:
+        server.stop()
+        for container in engine.containers.list(all=True, filters={"label": f"dev.unkey.local.project={PROJECT}"}):
+            container.remove(force=True)
+        for image in engine.images.list(name=f"unkey-local/{PROJECT}-gitapp"):
+            engine.images.remove(image.id, force=True)

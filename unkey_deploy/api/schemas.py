@@ -370,7 +370,6 @@ APP_GIT: Schema = {
     "required": ["repository"],
     "properties": {
         "repository": {"type": "string", "minLength": 1, "maxLength": 255,
-                       "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$",
                        "fix": "name the GitHub repository as owner/name, e.g. acme/api"},
         "defaultBranch": {"type": "string", "minLength": 1, "maxLength": 256},
     },

@@ -142,6 +142,9 @@ def deploy(
         bool, typer.Option("--detach", help="Create the deployment, print its ID and exit without waiting.")
     ] = False,
     max_context: options.MaxContext = "2GB",
+    git: Annotated[bool, typer.Option(
+        "--git", help="Deploy what the platform builds from the app's connected repository (--branch, --commit).")
+    ] = False,
     set_port: Annotated[bool, typer.Option(
         "--set-port", help="Set the environment's port to the one the build's plan found, when they differ.")
     ] = False,
@@ -154,7 +157,10 @@ def deploy(
 
     if image and Path(image).is_dir() and not _looks_like_image(image):
         context, image, build = Path(image), None, True  # a directory argument means "build this directory"
-    if not image and not build:
+    if git and (image or build):
+        raise UsageError("--git deploys what the platform builds from the app's repository: leave out IMAGE and "
+                         "--build")
+    if not image and not build and not git:
         raise UsageError("docker image is required: unkey deploy IMAGE --project=... (e.g. ghcr.io/acme/api:v1.0.0)")
     if not project or app_ == "default":  # `project:` and `app:` of unkey.yaml (written by `unkey init`)
         from unkey_deploy.settings_code import load_settings
@@ -167,6 +173,12 @@ def deploy(
     from unkey_deploy.cli.api_flags import build as check_flags
 
     check_flags(lambda: target_slugs(project, app_, env), TARGET_FLAGS)
+    if git:
+        from unkey_deploy.cli.git_deploy import run as deploy_from_git
+
+        return deploy_from_git((project, app_, env), branch=branch, commit=commit, local=local, root_key=root_key,
+                               api_base_url=api_base_url, config=config, timeout=timeout, output=output,
+                               human=sys.stdout if output is Output.text else sys.stderr)
     if image:
         checked = str(parse_image_argument(image))  # a file here is not an image: say --build
         image = image if build else checked

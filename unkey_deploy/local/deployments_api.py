@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ class Context:
     controller: Controller
     projects: frozenset[str] | None = None  # None: projects are created on first use
     debug_timestamps: bool = False
+    git_builds: Callable[[dict[str, Any]], Deployment] | None = None  # `git` deployments (local.git_builds)
 
 
 # deploy.* (internal)
@@ -83,6 +85,8 @@ def _legacy_step(step: Step) -> dict[str, Any]:
 def create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("deployments.createDeployment", body)
     _require_project(ctx, body["project"])
+    if "git" in body and ctx.git_builds is not None:
+        return 201, {"data": {"deploymentId": ctx.git_builds(body).id}}
     if "git" in body:
         raise problems.precondition_failed(
             f"App {body['app']} has no GitHub repository connected; the local control plane deploys "
