@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.local.conftest import create_image_deployment
@@ -73,6 +74,12 @@ def test_full_lifecycle_project_app_settings_domain_deploy_remove(cli, server):
 
     deployment = create_image_deployment(server, project="acme", app="api")
     server.wait_status(deployment, "ready")
+    note = json.loads(ok(cli("domains", "get", "api.localhost", "-o", "json")).stdout)["dnsRecords"][0]["note"]
+    port = int(note.split("http://api.localhost:")[1].split("/")[0])
+    routed = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": "api.localhost"}, timeout=10)
+    assert routed.status_code == 200 and f"{deployment} serves api.localhost" in routed.text
+    unknown = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": "other.localhost"}, timeout=10)
+    assert unknown.status_code == 503
     no_yes = cli("domains", "remove", "api.localhost")
     assert no_yes.returncode == 2 and "--yes" in no_yes.stderr
     ok(cli("domains", "remove", "api.localhost", "--yes"))

@@ -75,6 +75,10 @@ def test_environment_settings_reach_the_container(engine, image, tmp_path, run_c
         url = json.loads(deployed.stdout)["urls"][0]
         body = httpx.get(url, timeout=10).text
         assert "port=5000 env=5000" in body and "'healthy'" in body
+        added = json.loads(cli("domains", "add", "web.localhost", *target, "-o", "json").stdout)
+        port = int(added["dnsRecords"][0]["note"].split("http://web.localhost:")[1].split("/")[0])
+        routed = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": "web.localhost"}, timeout=10)
+        assert "port=5000" in routed.text
 
         container = engine.containers.list(filters={"label": f"dev.unkey.local.project={PROJECT}"})[0]
         host = container.attrs["HostConfig"]

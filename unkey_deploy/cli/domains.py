@@ -96,6 +96,8 @@ def add_domain(
     if records:
         print("\nCreate these DNS records at your DNS provider:")
         print(_records_table(records))
+        for note in dict.fromkeys(str(r["note"]) for r in records if r.get("note")):
+            print(f"  {common.printable(note)}")
     connect = created.get("domainConnect")
     if isinstance(connect, dict) and connect.get("url"):
         print(f"\nOr let {common.printable(connect.get('provider', 'your provider'))} create them: "

@@ -6,7 +6,8 @@ next to the tables `variables_api` reads. IDs come from `variables_api.resource_
 here and one created by a deployment are the same project. Environment settings are stored per environment and
 returned by `environments.getEnvironment` over the defaults of `deployments_api.RUNTIME`; the docker runtime
 reads them when it starts a container (see `settings_for`). Domains are answered with the DNS record to
-create; `*.localhost` names resolve to this machine, so they verify at once. Deleting a project or an app
+create; `*.localhost` names resolve to this machine, so they verify at once, and `local.domain_proxy`
+routes them by Host header. Deleting a project or an app
 stops its running deployments.
 """
 
@@ -17,7 +18,7 @@ import binascii
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.local import problems
 from unkey_deploy.local.deployments_api import RUNTIME, Context
@@ -25,6 +26,9 @@ from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import IN_FLIGHT, Store, now_ms
 from unkey_deploy.local.variables_api import DEFAULT_ENVIRONMENTS, Variables, resource_id
 from unkey_deploy.local.variables_api import _environment as existing_environment
+
+if TYPE_CHECKING:
+    from unkey_deploy.local.domain_proxy import DomainProxy
 
 Handler = Callable[[Context, Any], tuple[int, dict[str, Any]]]
 PROJECT, APP, SETTINGS, DOMAIN = "project", "app", "environment_settings", "domain"
@@ -74,8 +78,11 @@ def app_details(store: Store, project: str, app: str) -> dict[str, Any]:
     return {k: found[k] for k in ("name", "createdAt", "git") if k in found}
 
 
-def routes(variables: Variables) -> dict[str, Handler]:
+def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str, Handler]:
     store = variables.store
+
+    def dns_record(name: str, verified: bool) -> dict[str, Any]:
+        return _dns_record(name, verified, domains.port if domains else None)
 
     def project_json(project: str) -> dict[str, Any]:
         return {"id": resource_id("proj", project), "name": project, "slug": project,
@@ -216,7 +223,7 @@ def routes(variables: Variables) -> dict[str, Handler]:
             "projectId": resource_id("proj", project), "appId": resource_id("app", project, app),
             "environmentId": resource_id("env", project, app, environment),
             "status": "verified" if verified else "pending",
-            "dnsRecords": [_dns_record(name, verified)], "createdAt": now_ms(),
+            "dnsRecords": [dns_record(name, verified)], "createdAt": now_ms(),
             "project": project, "app": app, "environment": environment,
         }
         store.put_record(DOMAIN, name, record)
@@ -231,7 +238,7 @@ def routes(variables: Variables) -> dict[str, Handler]:
         record = _domain(store, body["domain"])
         verified = _points_here(record["domain"])
         record.update(status="verified" if verified else "failed", updatedAt=now_ms(),
-                      dnsRecords=[_dns_record(record["domain"], verified)])
+                      dnsRecords=[dns_record(record["domain"], verified)])
         record.pop("verificationError", None)
         if not verified:
             record["verificationError"] = (f"{record['domain']} does not resolve to this machine; create the "
@@ -296,9 +303,12 @@ def _public(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in ("project", "app", "environment")}
 
 
-def _dns_record(name: str, verified: bool) -> dict[str, Any]:
+def _dns_record(name: str, verified: bool, port: int | None) -> dict[str, Any]:
+    note = "Local control plane: the name must resolve to this machine (*.localhost always does)"
+    if port:
+        note += f"; then open http://{name}:{port}/"
     return {"type": "CNAME", "name": name, "value": LOCAL_DNS_TARGET, "ttl": 300, "verified": verified,
-            "note": "Local control plane: the name must resolve to this machine (*.localhost always does)."}
+            "note": note + "."}
 
 
 def _points_here(name: str, timeout: float = 2.0) -> bool:
