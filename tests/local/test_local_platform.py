@@ -345,3 +345,11 @@ def test_git_deploy_refusals(cli, server, tmp_path):
     missing = cli("deploy", "--git", "--project", "acme", "--app", "gitapp", "--branch", "nope", "--commit",
                   "a" * 40, cwd=tmp_path)
     assert missing.returncode == 1 and "cannot clone branch nope" in missing.stderr
+
+
+def test_deploy_dry_run_shows_the_settings_and_sends_nothing(cli, server, tmp_path):
+    (tmp_path / "unkey.yaml").write_text("environments:\n  preview:\n    port: 4000\n    healthcheck: /ready\n")
+    dry = cli("deploy", "ghcr.io/acme/api:v1", "--project", "acme", "--app", "api", "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "Port: 4000" in dry.stdout and "Health check: GET /ready" in dry.stdout
+    assert server.call("projects.listProjects", {}).json()["data"] == []

@@ -218,6 +218,9 @@ def deploy(
             if dry_run:
                 print_dry_run(human, prepared.plan, prepared.request)
                 print_dry_run_request(human, deployment_request(target, source, prepared.ref), target)
+                from unkey_deploy.cli.environments import print_planned_settings
+
+                print_planned_settings(prepared.plan.app_dir, env, prepared.plan.port, human)
             image = run_build(prepared, reporter).ref
             if dry_run:
                 print(f"\nBuilt {image} locally; nothing was pushed or deployed.", file=human)
@@ -227,6 +230,9 @@ def deploy(
             print_header(human, source, image)
             if dry_run:
                 print_dry_run_request(human, deployment_request(target, source, image), target)
+                from unkey_deploy.cli.environments import print_planned_settings
+
+                print_planned_settings(Path.cwd(), env, None, human)
                 return
         client = open_client(api_url, key, reporter)
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout

@@ -437,3 +437,24 @@ def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, 
     except APIError as exc:
         exc.message = f"cannot apply the settings of {where} before deploying: {exc.message}"
         raise
+
+
+def print_planned_settings(directory: Path, environment: str, plan_port: int | None, human: Any) -> None:
+    """For `unkey deploy --dry-run` (which reads nothing from the API): the settings unkey.yaml would apply to
+    the environment before deploying, and a port the plan found that the settings do not name."""
+    from unkey_deploy.plan._model import DEFAULT_PORT
+    from unkey_deploy.settings_code import load_settings
+
+    code = load_settings(directory)
+    entry = code.environments.get(environment)
+    if entry is not None and (entry.settings or entry.domains):
+        print(f"\nSettings of {code.path} for {environment} (only those that differ are sent before deploying):",
+              file=human)
+        for name, value in entry.settings.items():
+            print(f"  {LABELS.get(name, name)}: {common.printable(show_value(name, value))}", file=human)
+        for domain in entry.domains:
+            print(f"  Domain: {common.printable(domain)}", file=human)
+    named = entry is not None and "port" in entry.settings
+    if plan_port is not None and plan_port != DEFAULT_PORT and not named:
+        print(f"\nThe app listens on port {plan_port}: deploying checks that the environment's port is "
+              f"{plan_port} (--set-port sets it).", file=human)
