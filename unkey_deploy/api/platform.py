@@ -80,8 +80,9 @@ class PlatformAPI:
     def create_app(self, project: str, name: str, slug: str, *, repository: str | None = None,
                    default_branch: str | None = None) -> str:
         body: dict[str, Any] = {"project": project, "name": name, "slug": slug}
-        if repository:
-            body["git"] = {"repository": repository, **({"defaultBranch": default_branch} if default_branch else {})}
+        if repository is not None:
+            body["git"] = {"repository": repository,
+                           **({"defaultBranch": default_branch} if default_branch is not None else {})}
         data = self.object("apps.createApp", body, idempotent=False)
         return str(data.get("appId") or "")
 

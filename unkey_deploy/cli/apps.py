@@ -117,12 +117,13 @@ def create_app(
     from unkey_deploy.errors import UsageError
 
     fmt = common.parse_output(output)
-    if default_branch and not repository:
+    if default_branch is not None and repository is None:
         raise UsageError("--default-branch needs --repository OWNER/NAME")
     shown_name = name if name is not None else slug
     body: dict[str, Any] = {"project": common.require_project(project), "name": shown_name, "slug": slug}
-    if repository:
-        body["git"] = {"repository": repository, **({"defaultBranch": default_branch} if default_branch else {})}
+    if repository is not None:
+        body["git"] = {"repository": repository,
+                       **({"defaultBranch": default_branch} if default_branch is not None else {})}
     common.check_flags("apps.createApp", body, FLAGS)
     with common.api_client(local, root_key, api_base_url, config) as client:
         app_id = PlatformAPI(client).create_app(body["project"], shown_name, slug, repository=repository,

@@ -83,7 +83,7 @@ def list_environments(
         return
     rows = []
     for env in found:
-        runtime = env.get("runtime") if isinstance(env.get("runtime"), dict) else {}
+        runtime: dict[str, Any] = env["runtime"] if isinstance(env.get("runtime"), dict) else {}
         rows.append([str(env.get("slug", "")), str(env.get("kind", "")), show_value("port", runtime.get("port")),
                      show_value("vCpus", runtime.get("vCpus")), show_value("memoryMib", runtime.get("memoryMib")),
                      show_value("healthcheck", runtime.get("healthcheck")), str(env.get("id", ""))])
@@ -128,7 +128,7 @@ def show_value(name: str, value: Any) -> str:
         parts = []
         for region in value:
             if isinstance(region, dict):
-                replicas = region.get("replicas") if isinstance(region.get("replicas"), dict) else {}
+                replicas: dict[str, Any] = region["replicas"] if isinstance(region.get("replicas"), dict) else {}
                 parts.append(f"{region.get('name')} ({replicas.get('min', '?')}-{replicas.get('max', '?')})")
         return ", ".join(parts)
     if isinstance(value, bool):

@@ -120,7 +120,7 @@ def run(
     finally:
         close_reporter(reporter)
     result = summary(target, source, label, outcome)
-    built = outcome.state.raw.get("docker") if isinstance(outcome.state.raw.get("docker"), dict) else {}
+    built: dict[str, Any] = outcome.state.raw["docker"] if isinstance(outcome.state.raw.get("docker"), dict) else {}
     if built.get("image"):
         result["image"] = built["image"]
     finish(result, outcome, output, human)

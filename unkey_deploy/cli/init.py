@@ -184,9 +184,9 @@ def merge_config(path: Path, project: str, app: str, port: int, check: dict[str,
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     data["project"], data["app"] = project, app
-    environments = data.get("environments") if isinstance(data.get("environments"), dict) else {}
+    environments: dict[str, Any] = data["environments"] if isinstance(data.get("environments"), dict) else {}
     for env in ("production", "preview"):
-        entry = environments.get(env) if isinstance(environments.get(env), dict) else {}
+        entry: dict[str, Any] = environments[env] if isinstance(environments.get(env), dict) else {}
         entry["port"] = port
         if check:
             entry["healthcheck"] = f"{check['method']} {check['path']}"

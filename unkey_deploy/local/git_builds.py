@@ -27,7 +27,8 @@ from unkey_deploy.local.store import Deployment, Store
 log = logging.getLogger("unkey.local")
 GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]+/[A-Za-z0-9._-]+\Z")
 NO_REPOSITORY = ("App {app} has no repository connected; connect one with `unkey apps create --repository` "
-                 "(on unkey local: a path to a git repository on this machine, or a GitHub owner/name).")
+                 "(on unkey local: a path to a git repository on this machine, or a GitHub owner/name), or deploy "
+                 "an image (the `image` source).")
 
 
 class GitBuilds:
@@ -41,7 +42,7 @@ class GitBuilds:
 
         project, app = body["project"], body["app"]
         record = self.store.get_record(APP, app_key(project, app)) or {}
-        git = record.get("git") if isinstance(record.get("git"), dict) else {}
+        git: dict[str, Any] = record["git"] if isinstance(record.get("git"), dict) else {}
         repository = str(git.get("repository") or "")
         if not repository:
             raise problems.precondition_failed(NO_REPOSITORY.format(app=app))

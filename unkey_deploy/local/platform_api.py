@@ -319,7 +319,7 @@ def _points_here(name: str, timeout: float = 2.0) -> bool:
 
     def look_up() -> None:
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
         except (OSError, UnicodeError):
             return
         found.append(bool(addresses) and all(a.startswith("127.") or a == "::1" for a in addresses))
