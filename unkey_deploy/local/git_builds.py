@@ -95,6 +95,7 @@ class GitBuilds:
             _git("-C", str(src), "checkout", "--quiet", "--detach", sha,
                  what=f"commit {sha} is not on branch {branch} of {location}")
         head = _git("-C", str(src), "rev-parse", "HEAD", what="cannot read the cloned commit").strip()
+        _readable(src)
         settings = stored_settings(self.store, deployment.project, deployment.app, deployment.environment)
         root_dir = settings.get("rootDirectory")
         dockerfile = settings.get("dockerfile")
@@ -113,6 +114,17 @@ class GitBuilds:
             raise UnkeyError(f"the build failed: {exc.message}" + (f"\n{tail}" if tail else "")) from None
         advance(deployment.id, "building", f"Built {result.ref}", image=result.ref, commit_sha=head)
         return result.ref
+
+
+def _readable(root: Path) -> None:
+    """The server runs with umask 077; a checkout's files get the modes a normal clone has (readable by all, in
+    a 0700 temporary directory), so an image's non-root user can read what the build copies."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755)
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o044)
 
 
 def _location(repository: str) -> str | None:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from unkey_deploy.errors import UsageError
 from unkey_deploy.local.datadir import DataDirLock, open_private, prepare, private_umask
@@ -24,6 +24,9 @@ from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
 from unkey_deploy.local.server import MAX_CONNECTIONS, REQUEST_TIMEOUT, Handler, LocalServer
 from unkey_deploy.local.store import Store
+
+if TYPE_CHECKING:
+    from unkey_deploy.local.domain_proxy import DomainProxy
 
 log = logging.getLogger("unkey.local")
 DB_FILE = "state.db"
@@ -79,12 +82,19 @@ def _serve_locked(options: ServeOptions, data_dir: Path, lock: DataDirLock, out:
     runtime = _runtime(options, stopping)
     store = open_store(data_dir / DB_FILE)
     try:
-        more_routes = _variables_and_logs(data_dir, store, runtime)
+        from unkey_deploy.local.domain_proxy import DomainProxy
+
+        domains = DomainProxy(store, options.host)
+        domains.start()
+        more_routes = _variables_and_logs(data_dir, store, runtime, domains)
         proxies = EnvironmentProxies(store, options.host)
         proxies.restore()
         controller = Controller(store, runtime, stopping, action_delay=options.action_delay, proxies=proxies)
         controller.recover()
         context = Context(controller, projects=options.projects, debug_timestamps=options.debug_timestamps)
+        from unkey_deploy.local.git_builds import GitBuilds
+
+        context.git_builds = GitBuilds(store, controller).create
         try:
             server = LocalServer(
                 (options.host, options.port), context, routes(more_routes), root_key=root_key,
@@ -92,6 +102,7 @@ def _serve_locked(options: ServeOptions, data_dir: Path, lock: DataDirLock, out:
             )
         except OSError as exc:
             proxies.close()
+            domains.close()
             raise UsageError(
                 f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pick another --port "
                 "(0 picks a free one) or stop what uses it"
@@ -108,22 +119,28 @@ def _serve_locked(options: ServeOptions, data_dir: Path, lock: DataDirLock, out:
         _serve_until_signal(server, announce)
         controller.shutdown()
         proxies.close()
+        domains.close()
     finally:
         store.close()
     print("stopped", file=err, flush=True)
 
 
-def _variables_and_logs(data_dir: Path, store: Store, runtime: Runtime) -> dict[str, Handler]:
-    """Runtime variables (sealed with the data dir's key) and runtime logs: their routes, and the runtime
-    wired to pass the variables into containers and store their output."""
-    from unkey_deploy.local import logs_api, variables_api
+def _variables_and_logs(data_dir: Path, store: Store, runtime: Runtime,
+                        domains: DomainProxy | None = None) -> dict[str, Handler]:
+    """Runtime variables (sealed with the data dir's key), runtime logs, and projects, apps, environment settings
+    and domains: their routes, and the runtime wired to pass the variables and the environment's settings into
+    containers and store their output."""
+    from unkey_deploy.local import logs_api, platform_api, variables_api
     from unkey_deploy.local.log_capture import LogSink
     from unkey_deploy.local.sealed import Sealer
 
     variables = variables_api.Variables(store, Sealer.for_data_dir(data_dir))
     runtime.variables = variables.for_deployment  # type: ignore[attr-defined]
     runtime.logs = LogSink(store)  # type: ignore[attr-defined]
-    return {**variables_api.routes(variables), **logs_api.routes(data_dir / DB_FILE)}
+    runtime.settings = lambda d: platform_api.stored_settings(  # type: ignore[attr-defined]
+        store, d.project, d.app, d.environment)
+    return {**variables_api.routes(variables), **logs_api.routes(data_dir / DB_FILE),
+            **platform_api.routes(variables, domains)}
 
 
 def routes(*more: Mapping[str, Handler]) -> dict[str, Handler]:
