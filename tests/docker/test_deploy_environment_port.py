@@ -35,16 +35,25 @@ def test_deploy_sets_the_port_the_plan_found(run_cli, docker_engine, base_images
 
         assert cli("projects", "create", "--slug", PROJECT).returncode == 0
         assert cli("apps", "create", "--project", PROJECT, "--slug", "web").returncode == 0
-        warned = cli("deploy", str(app_dir), "--local", *target)
-        assert warned.returncode == 1
-        assert "the app listens on port 3000" in warned.stderr and "--set-port" in warned.stderr
-
-        fixed = cli("deploy", str(app_dir), "--local", *target, "--set-port", "--output", "json")
+        # The environment still has the default port: deploying sets the port the app listens on.
+        fixed = cli("deploy", str(app_dir), "--local", *target, "--output", "json")
         assert fixed.returncode == 0, fixed.stderr
         assert "Port: 8080 -> 3000" in fixed.stderr
         assert httpx.get(json.loads(fixed.stdout)["urls"][0], timeout=10).text == "ok"
         settings = json.loads(cli("environments", "settings", *target, "-o", "json").stdout)
         assert settings["runtime"]["port"] == 3000
+
+        # A port given to the environment on purpose is kept: a warning says how to change it.
+        assert cli("environments", "set", *target, "--port", "4000").returncode == 0
+        warned = cli("deploy", str(app_dir), "--local", *target)
+        assert warned.returncode == 1
+        assert "the app listens on port 3000" in warned.stderr and "--set-port" in warned.stderr
+        settings = json.loads(cli("environments", "settings", *target, "-o", "json").stdout)
+        assert settings["runtime"]["port"] == 4000
+
+        forced = cli("deploy", str(app_dir), "--local", *target, "--set-port")
+        assert forced.returncode == 0, forced.stderr
+        assert "Port: 4000 -> 3000" in forced.stdout + forced.stderr
     finally:
         server.stop()
         _remove_containers(docker_engine)

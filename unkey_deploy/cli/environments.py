@@ -396,7 +396,8 @@ def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, 
 
     `plan_port` is the port the build's plan found (None for a pre-built image). When it is not the default
     8080 and neither unkey.yaml nor the environment says otherwise, the environment would run the app with
-    PORT=8080 and health-check the wrong port: with `set_port` its port is set, otherwise a warning says how.
+    PORT=8080 and health-check the wrong port: its port is set when it is still the default 8080 (or with
+    `set_port`); a port the environment was given on purpose only gets a warning saying how to change it.
     """
     from unkey_deploy.api.platform import PlatformAPI, current_settings
     from unkey_deploy.errors import APIError, NotFoundError, RouteGoneError
@@ -419,17 +420,24 @@ def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, 
                 f"{code.path} has settings for {names[2]}, but {where} cannot be read ({exc.message}); create the "
                 f"app first (`unkey apps create --project {names[0]} --slug {names[1]}`, or `unkey init`)"
             ) from None
-        common.warn(f"the app listens on port {plan_port}, and the port of {where} cannot be checked "
-                    f"({exc.message}); make sure it is {plan_port}")
+        try:  # a control plane that makes apps on first deploy (unkey local) takes the port up front
+            api.update_settings(*names, {"port": plan_port})
+            print(f"Port of {common.printable(where)}: {plan_port} (the port the app listens on)", file=human)
+        except APIError:
+            common.warn(f"the app listens on port {plan_port}, and the port of {where} cannot be checked "
+                        f"({exc.message}); make sure it is {plan_port}")
         return
-    if port_differs and "port" not in wanted and current.get("port", DEFAULT_PORT) != plan_port:
+    current_port = current.get("port") or DEFAULT_PORT
+    if port_differs and "port" not in wanted and current_port != plan_port:
         fix = (f"pass --set-port, add `port: {plan_port}` under environments.{names[2]} in unkey.yaml, or run "
                f"`unkey environments set --port {plan_port} --project {names[0]} --app {names[1]} --env {names[2]}`")
-        if not set_port:
-            common.warn(f"the app listens on port {plan_port} (see `unkey plan`), but {where} runs it on port "
-                        f"{current.get('port', DEFAULT_PORT)}, so its health check would fail: {fix}")
-        else:
+        if set_port or current_port == DEFAULT_PORT:
+            # The environment still has the platform's default port, which the app never listens on: the
+            # deployment could not become healthy, so the port the app listens on is set (and shown).
             wanted["port"] = plan_port
+        else:
+            common.warn(f"the app listens on port {plan_port} (see `unkey plan`), but {where} runs it on port "
+                        f"{current_port}, so its health check would fail: {fix}")
     try:
         if wanted:
             apply_settings(api, names, wanted, dry_run=False, fmt=Output.text, out=human)

@@ -24,7 +24,7 @@ from unkey_deploy.local import problems
 from unkey_deploy.local.deployments_api import RUNTIME, Context
 from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import IN_FLIGHT, Store, now_ms
-from unkey_deploy.local.variables_api import DEFAULT_ENVIRONMENTS, Variables, resource_id
+from unkey_deploy.local.variables_api import DEFAULT_ENVIRONMENTS, Variables, _require_project, resource_id
 from unkey_deploy.local.variables_api import _environment as existing_environment
 
 if TYPE_CHECKING:
@@ -202,10 +202,13 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
 
     def update_settings(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("environments.updateSettings", body)
-        project, app, environment = existing_environment(ctx, variables, body)
+        # Like deploying or setting a variable, settings given to an app make it known to unkey local.
+        project, app, environment = body["project"], body["app"], body["environment"]
+        _require_project(ctx, project)
         changes = {k: v for k, v in body.items() if k not in ("project", "app", "environment")}
         key = environment_key(project, app, environment)
         with store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO apps (project, app) VALUES (?, ?)", (project, app))
             db.execute("INSERT OR IGNORE INTO environments (project, app, environment) VALUES (?, ?, ?)",
                        (project, app, environment))
         store.put_record(SETTINGS, key, {**(store.get_record(SETTINGS, key) or {}), **changes})
