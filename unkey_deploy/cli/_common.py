@@ -112,6 +112,21 @@ def check_flags(operation: str, body: dict[str, Any], flags: dict[str, str]) -> 
     return build(lambda: require_valid(operation, body), flags)
 
 
+def list_pages(
+    client: Any, operation: str, body: dict[str, Any], *, all_pages: bool, cursor: str | None, what: str
+) -> list[dict[str, Any]]:
+    """The items of a paged list operation: one page (from `cursor`), or every page with `all_pages`."""
+    from unkey_deploy.api.platform import PlatformAPI
+
+    api = PlatformAPI(client)
+
+    def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        page = api.page(operation, body, page_cursor)
+        return page.items, page.cursor
+
+    return collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
+
+
 def collect_pages(
     fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
     *,

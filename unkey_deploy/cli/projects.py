@@ -37,19 +37,13 @@ def list_projects(
     config: ConfigPath = None,
     local: Local = False,
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body: dict[str, Any] = {k: v for k, v in (("search", search), ("limit", limit)) if v is not None}
     common.check_flags("projects.listProjects", {**body, **({"cursor": cursor} if cursor else {})}, LIST_FLAGS)
     with common.api_client(local, root_key, api_base_url, config) as client:
-        api = PlatformAPI(client)
-
-        def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            page = api.page("projects.listProjects", body, page_cursor)
-            return page.items, page.cursor
-
-        found = common.collect_pages(fetch, all_pages=all_pages, cursor=cursor, what="projects")
+        found = common.list_pages(client, "projects.listProjects", body, all_pages=all_pages, cursor=cursor,
+                                  what="projects")
     if fmt is Output.json:
         common.print_json(found)
     elif not found:
