@@ -216,6 +216,8 @@ def test_github_job_summary_lists_the_checks_and_the_rollback(run_cli, api, app,
                      env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 7
     text = html.unescape(summary.read_text())  # server strings arrive as entities; read them as rendered
+    assert "### ❌ Deployed, but verification failed: acme/api to production" in text
+    assert "✅ Deployed" not in text
     assert "#### ❌ Verification failed (expected 200-399)" in text
     assert "| /healthz | ❌ | 500 |" in text
     assert "#### ↩️ Rolled back" in text and "to d_old, which serves it now" in text

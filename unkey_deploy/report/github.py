@@ -138,7 +138,13 @@ def summary_markdown(result: Mapping[str, Any], env: Mapping[str, str], failed_s
     status = str(result.get("status") or "unknown")
     ready = status == "READY"
     where = f"{result.get('project')}/{result.get('app')} to {result.get('environment')}"
-    heading = f"### {'✅ Deployed' if ready else '❌ Deployment failed:'} {_cell(where)}"
+    verification = result.get("verification")
+    unverified = ready and isinstance(verification, Mapping) and verification.get("ok") is False
+    if unverified:
+        title = "❌ Deployed, but verification failed:"
+    else:
+        title = "✅ Deployed" if ready else "❌ Deployment failed:"
+    heading = f"### {title} {_cell(where)}"
     urls = [str(u) for u in result.get("urls") or []]
     rows = [
         ("Deployment", _code(str(result.get("deploymentId") or "none"))),
