@@ -33,9 +33,6 @@ class ImageRef:
     def with_tag(self, tag: str) -> ImageRef:
         return ImageRef(self.registry, self.path, tag, None)
 
-    def with_digest(self, digest: str) -> ImageRef:
-        return ImageRef(self.registry, self.path, self.tag, digest)
-
     def __str__(self) -> str:
         text = self.repository
         if self.tag:

@@ -36,7 +36,6 @@ from unkey_deploy.report.safe import text
 # User-Agent names this implementation.
 CLIENT_HEADER = f"unkey-cli/{__version__}"
 USER_AGENT = f"unkey-deploy-python/{__version__}"
-DOCS_ERRORS = "https://unkey.com/docs/errors"
 MAX_BODY = 32 * 1024 * 1024  # an answer larger than this is not one of Unkey's
 
 

@@ -373,10 +373,6 @@ class Page:
     deployments: tuple[Deployment, ...]
     cursor: str | None  # pass it back to get the next page; None on the last page
 
-    @property
-    def has_more(self) -> bool:
-        return self.cursor is not None
-
 
 def redeploy_body(deployment_id: str, project: str, app: str, environment: str) -> dict[str, Any]:
     """The deployments.createDeployment body with the `deployment` source, checked against the schema."""
