@@ -175,7 +175,10 @@ def test_unreachable_remote_engine_is_one_line_exit_4(run_cli, how):
     result = run_cli("build", str(EXAMPLES / "python-http"), "-t", "acme/api:v1", env={"DOCKER_HOST": host},
                      timeout=120)  # fmt: skip
     assert result.returncode == 4, result.stdout + result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.strip() and "building with" not in line]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error")]
     assert len(errors) == 1, result.stderr
+    progress = ("building with", "Build context:")  # what the build says before it reaches the engine
+    assert all(line.startswith(progress) or line in errors for line in lines), result.stderr
     assert f"cannot reach the Docker engine at DOCKER_HOST={host}" in errors[0]
     assert "Traceback" not in result.stderr
