@@ -16,8 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from unkey_deploy.plan import Plan, Recipe
-from unkey_deploy.plan._model import CONTEXT, FrontendStage
+from unkey_deploy.plan import CONTEXT, FrontendStage, Plan, Recipe
 
 SECRET_MOUNT = "--mount=type=secret,id=${UNKEY_SECRETS_ID},target=/run/secrets/.env"
 LOAD_SECRETS = "if [ -f /run/secrets/.env ]; then set -a && . /run/secrets/.env && set +a; fi"

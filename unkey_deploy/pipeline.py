@@ -18,7 +18,7 @@ from unkey_deploy.rollout import Outcome, watch
 from unkey_deploy.source import Source
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.client import Client
     from unkey_deploy.image.build import BuildRequest, BuiltImage
     from unkey_deploy.image.push import PushedImage, RegistryAuth
     from unkey_deploy.image.secrets import BuildVariables
@@ -39,16 +39,6 @@ class Target:
     keyspace_id: str | None = None
     family: Family = "deploy"
     timeout: float = 600.0
-
-
-def open_client(api_url: str, root_key: str, reporter: Reporter) -> Client:
-    """An API client whose retries show up as warnings."""
-    from unkey_deploy.api._client import Client
-
-    def warn(exc: UnkeyError, wait: float) -> None:
-        reporter.warn(f"{exc.message}; retrying in {wait:.1f}s")
-
-    return Client(api_url, root_key, on_retry=warn)
 
 
 def deployment_request(target: Target, source: Source, image: str) -> DeploymentRequest:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from unkey_deploy.errors import UnkeyError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.client import Client
     from unkey_deploy.api.deployments import Deployment, PublicDeployments
 
 

@@ -10,10 +10,33 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from unkey_deploy.api.deployments import GitCommit
+from typing import Any
 
 DEFAULT_BRANCH = "main"
+
+
+@dataclass(frozen=True)
+class GitCommit:
+    """The commit a deployment is made from, as the API's gitCommit object carries it."""
+
+    commit_sha: str
+    commit_message: str | None = None
+    author_handle: str | None = None
+    author_avatar_url: str | None = None
+    timestamp_ms: int | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"commitSha": self.commit_sha}
+        for key, value in (
+            ("commitMessage", self.commit_message),
+            ("authorHandle", self.author_handle),
+            ("authorAvatarUrl", self.author_avatar_url),
+            ("timestamp", self.timestamp_ms),
+        ):
+            if value not in (None, ""):
+                body[key] = value
+        return body
+
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client, Response
+    from unkey_deploy.api.client import Client, Response
 
 __all__ = ["Client", "Response"]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from unkey_deploy.api import _client
+        from unkey_deploy.api import client as _client_module
 
-        return getattr(_client, name)
+        return getattr(_client_module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,34 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from unkey_deploy.api._client import Client, Response, malformed
+from unkey_deploy.api.client import Client, Response, malformed
 from unkey_deploy.errors import DeadlineExceeded, RouteGoneError
 from unkey_deploy.report.safe import text
+from unkey_deploy.source import GitCommit
 
 Family = Literal["deploy", "deployments"]
 
 TERMINAL = frozenset({"READY", "FAILED", "CANCELLED", "SUPERSEDED", "SKIPPED", "STOPPED"})
-
-
-@dataclass(frozen=True)
-class GitCommit:
-    commit_sha: str
-    commit_message: str | None = None
-    author_handle: str | None = None
-    author_avatar_url: str | None = None
-    timestamp_ms: int | None = None
-
-    def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"commitSha": self.commit_sha}
-        for key, value in (
-            ("commitMessage", self.commit_message),
-            ("authorHandle", self.author_handle),
-            ("authorAvatarUrl", self.author_avatar_url),
-            ("timestamp", self.timestamp_ms),
-        ):
-            if value not in (None, ""):
-                body[key] = value
-        return body
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from unkey_deploy.api._client import Client
+from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import require_valid
 from unkey_deploy.errors import NotFoundError, UnkeyError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from unkey_deploy.api._client import Client, Response
+from unkey_deploy.api.client import Client, Response
 from unkey_deploy.api.schemas import require_valid
 
 CreditsOperation = Literal["set", "increment", "decrement"]

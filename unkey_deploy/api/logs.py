@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from unkey_deploy.api._client import Client
+from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import require_valid
 from unkey_deploy.errors import UsageError
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from unkey_deploy.api._client import Client
+from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import SETTINGS_FIELDS, require_valid
 from unkey_deploy.errors import UnkeyError
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from unkey_deploy.api._client import Client
+from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import (
     VARIABLE_VALUE_MAX,
     VARIABLES_PER_CALL,

@@ -15,7 +15,7 @@ from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.client import Client
 
 OUTPUTS = tuple(o.value for o in Output)
 
@@ -51,13 +51,13 @@ def require_project(project: str | None) -> str:
 def api_client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
     """The API client for the hosted API, or for the local control plane with --local (started if needed);
     retries show up as warnings on stderr."""
+    from unkey_deploy.api.client import open_client
     from unkey_deploy.cli.deploy import resolve_target_api
-    from unkey_deploy.pipeline import open_client
     from unkey_deploy.report.plain import PlainReporter
 
     notes = PlainReporter(sys.stderr)
     url, key = resolve_target_api(local, root_key, api_url, config, notes)
-    return open_client(url, key, notes)
+    return open_client(url, key, notes.warn)
 
 
 def interactive() -> bool:

@@ -283,14 +283,14 @@ def _send(
     output: str,
 ) -> None:
     """Resolve credentials and URL (flag > environment > config file), call, print the result."""
+    from unkey_deploy.api.client import open_client
     from unkey_deploy.config import resolve_api_url, resolve_root_key
-    from unkey_deploy.pipeline import open_client
     from unkey_deploy.report.plain import PlainReporter
 
     credentials = resolve_root_key(root_key, config)
     assert credentials is not None  # required=True raises instead of returning None
     url = resolve_api_url(api_url, config)
-    with open_client(url, credentials.root_key, PlainReporter(sys.stderr)) as client:
+    with open_client(url, credentials.root_key, PlainReporter(sys.stderr).warn) as client:
         response = request(client)
     from unkey_deploy.report.safe import json_text, text
 

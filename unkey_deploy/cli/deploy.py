@@ -149,9 +149,10 @@ def deploy(
         "--set-port", help="Set the environment's port to the one the build's plan found, when they differ.")
     ] = False,
 ) -> None:
+    from unkey_deploy.api.client import open_client
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.imageref import parse_image_argument
-    from unkey_deploy.pipeline import Target, deployment_request, follow_guarded, open_client, summary
+    from unkey_deploy.pipeline import Target, deployment_request, follow_guarded, summary
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import detect_source
 
@@ -234,7 +235,7 @@ def deploy(
 
                 print_planned_settings(Path.cwd(), env, None, human)
                 return
-        client = open_client(api_url, key, reporter)
+        client = open_client(api_url, key, reporter.warn)
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
         try:

@@ -23,7 +23,7 @@ from unkey_deploy.cli.options import timeout_seconds
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.client import Client
     from unkey_deploy.api.deployments import Action, Deployment, ListFilters, Page, PublicDeployments
 
 deployments_app = typer.Typer(
@@ -59,13 +59,13 @@ LIST_FLAGS = {
 
 
 def _client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
+    from unkey_deploy.api.client import open_client
     from unkey_deploy.cli.deploy import resolve_target_api
-    from unkey_deploy.pipeline import open_client
     from unkey_deploy.report.plain import PlainReporter
 
     notes = PlainReporter(sys.stderr)
     url, key = resolve_target_api(local, root_key, api_url, config, notes)
-    return open_client(url, key, notes)
+    return open_client(url, key, notes.warn)
 
 
 def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
@@ -372,12 +372,12 @@ def redeploy(
 ) -> None:
     import time
 
-    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments, redeploy_body
+    from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments, redeploy_body
     from unkey_deploy.cli.api_flags import build
     from unkey_deploy.cli.deploy import finish, print_header
     from unkey_deploy.pipeline import Target, follow, summary
     from unkey_deploy.report import close_reporter, make_reporter
-    from unkey_deploy.source import Source
+    from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with _client(local, root_key, api_base_url, config) as client:
@@ -421,11 +421,11 @@ def wait(
 ) -> None:
     import time
 
-    from unkey_deploy.api.deployments import DeploymentsAPI, GitCommit, PublicDeployments
+    from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments
     from unkey_deploy.cli.deploy import finish, print_header
     from unkey_deploy.pipeline import Target, follow, summary
     from unkey_deploy.report import close_reporter, make_reporter
-    from unkey_deploy.source import Source
+    from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with _client(local, root_key, api_base_url, config) as client:

@@ -401,7 +401,7 @@ def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, 
     """
     from unkey_deploy.api.platform import PlatformAPI, current_settings
     from unkey_deploy.errors import APIError, NotFoundError, RouteGoneError
-    from unkey_deploy.plan._model import DEFAULT_PORT
+    from unkey_deploy.plan import DEFAULT_PORT
     from unkey_deploy.settings_code import load_settings
 
     code = load_settings(directory)
@@ -450,7 +450,7 @@ def before_deploy(client: Any, names: tuple[str, str, str], directory: Path, *, 
 def print_planned_settings(directory: Path, environment: str, plan_port: int | None, human: Any) -> None:
     """For `unkey deploy --dry-run` (which reads nothing from the API): the settings unkey.yaml would apply to
     the environment before deploying, and a port the plan found that the settings do not name."""
-    from unkey_deploy.plan._model import DEFAULT_PORT
+    from unkey_deploy.plan import DEFAULT_PORT
     from unkey_deploy.settings_code import load_settings
 
     code = load_settings(directory)

@@ -92,10 +92,11 @@ def run(
     """The whole `unkey deploy --git`: check, apply unkey.yaml's settings, create, follow, report."""
     import time
 
+    from unkey_deploy.api.client import open_client
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.cli.deploy import finish, print_header, resolve_target_api
     from unkey_deploy.cli.environments import before_deploy
-    from unkey_deploy.pipeline import Target, follow, open_client, summary
+    from unkey_deploy.pipeline import Target, follow, summary
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.source import detect_source
 
@@ -109,7 +110,7 @@ def run(
         target = Target(names[0], names[1], names[2], url, key, None, "deployments", timeout)
         label = f"git {source.branch}@{sha[:7]}" if sha else f"git {source.branch}"
         print_header(human, source, label)
-        client = open_client(url, key, reporter)
+        client = open_client(url, key, reporter.warn)
         try:
             before_deploy(client, names, Path.cwd(), plan_port=None, set_port=False, human=human)
             started = time.monotonic()

@@ -117,8 +117,7 @@ def _slug(name: str) -> str:
 
 
 def _detect_port(directory: Path) -> tuple[int, str]:
-    from unkey_deploy.plan import make_plan
-    from unkey_deploy.plan._model import DEFAULT_PORT
+    from unkey_deploy.plan import DEFAULT_PORT, make_plan
 
     try:
         plan = make_plan(directory)

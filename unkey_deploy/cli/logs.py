@@ -19,7 +19,7 @@ from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api._client import Client
+    from unkey_deploy.api.client import Client
     from unkey_deploy.api.logs import LogFilter, LogLine
 
 HELP = f"""Show the runtime logs of a deployment: what its containers wrote on stdout and stderr.

@@ -11,6 +11,9 @@ Each ecosystem is a unit in buildpacks/<name>.yaml plus a provider module here n
 
 from unkey_deploy.plan._engine import DETECTION_ORDER, make_plan
 from unkey_deploy.plan._images import ImageMap, load_image_map
-from unkey_deploy.plan._model import Plan, Recipe
+from unkey_deploy.plan._model import CONTEXT, DEFAULT_PORT, FrontendStage, Plan, Recipe
 
-__all__ = ["DETECTION_ORDER", "ImageMap", "Plan", "Recipe", "load_image_map", "make_plan"]
+__all__ = [
+    "CONTEXT", "DEFAULT_PORT", "DETECTION_ORDER", "FrontendStage", "ImageMap", "Plan", "Recipe", "load_image_map",
+    "make_plan",
+]

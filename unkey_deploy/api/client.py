@@ -353,3 +353,12 @@ def _is_route_missing(error_type: str | None, err: dict[str, Any]) -> bool:
     if "/data/" in text or "_not_found" in text.replace("route_not_found", ""):
         return False  # project_not_found, deployment_not_found, ...: the route exists
     return any(marker in text for marker in ("route", "endpoint", "not_implemented", "unknown operation"))
+
+
+def open_client(api_url: str, root_key: str, warn: Callable[[str], None]) -> Client:
+    """An API client whose retries are reported through `warn` (e.g. a reporter's warning)."""
+
+    def on_retry(exc: TransientError, wait: float) -> None:
+        warn(f"{exc.message}; retrying in {wait:.1f}s")
+
+    return Client(api_url, root_key, on_retry=on_retry)
