@@ -16,6 +16,7 @@ from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api.client import Client
+    from unkey_deploy.report import Reporter
 
 OUTPUTS = tuple(o.value for o in Output)
 
@@ -52,12 +53,27 @@ def api_client(local: bool, root_key: str | None, api_url: str | None, config: P
     """The API client for the hosted API, or for the local control plane with --local (started if needed);
     retries show up as warnings on stderr."""
     from unkey_deploy.api.client import open_client
-    from unkey_deploy.cli.deploy import resolve_target_api
     from unkey_deploy.report.plain import PlainReporter
 
     notes = PlainReporter(sys.stderr)
     url, key = resolve_target_api(local, root_key, api_url, config, notes)
     return open_client(url, key, notes.warn)
+
+
+def resolve_target_api(
+    local: bool, root_key: str | None, api_url: str | None, config: Path | None, reporter: Reporter
+) -> tuple[str, str]:
+    """(API URL, root key) for the hosted API, or for the local control plane with --local."""
+    from unkey_deploy.config import resolve_api_url, resolve_root_key
+
+    if local:
+        from unkey_deploy.local import ensure_running
+
+        endpoint = ensure_running(api_url, reporter=reporter, root_key=root_key)
+        return endpoint.url, endpoint.root_key
+    creds = resolve_root_key(root_key, config)
+    assert creds is not None
+    return resolve_api_url(api_url, config), creds.root_key
 
 
 def interactive() -> bool:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from unkey_deploy.cli import _common as common
 from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
-from unkey_deploy.report import Reporter
 
 if TYPE_CHECKING:
     from unkey_deploy.pipeline import Guarded
@@ -198,7 +198,9 @@ def deploy(
     human = sys.stdout if output is Output.text else sys.stderr
     reporter = make_reporter(human, verbose=verbose)
     source = detect_source(source_dir if build else Path.cwd(), branch=branch, commit=commit)
-    api_url, key = ("(dry run)", "") if dry_run else resolve_target_api(local, root_key, api_base_url, config, reporter)
+    api_url, key = (
+        ("(dry run)", "") if dry_run else common.resolve_target_api(local, root_key, api_base_url, config, reporter)
+    )
     target = Target(project, app_, env, api_url, key, keyspace_id, api.value, timeout)
     try:
         if build:
@@ -368,22 +370,6 @@ def _looks_like_image(text: str) -> bool:
     """`ghcr.io/acme/api:v1` is an image even if a directory of that name happens to exist; `.` and
     `apps/api` are directories."""
     return ":" in text or "@" in text
-
-
-def resolve_target_api(
-    local: bool, root_key: str | None, api_url: str | None, config: Path | None, reporter: Reporter
-) -> tuple[str, str]:
-    """(API URL, root key) for the hosted API, or for the local control plane with --local."""
-    from unkey_deploy.config import resolve_api_url, resolve_root_key
-
-    if local:
-        from unkey_deploy.local import ensure_running
-
-        endpoint = ensure_running(api_url, reporter=reporter, root_key=root_key)
-        return endpoint.url, endpoint.root_key
-    creds = resolve_root_key(root_key, config)
-    assert creds is not None
-    return resolve_api_url(api_url, config), creds.root_key
 
 
 RULE = "─" * 50

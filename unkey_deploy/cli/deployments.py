@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from unkey_deploy.cli.deploy import Output
 from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
 from unkey_deploy.cli.options import ConfigPath as ConfigOption
 from unkey_deploy.cli.options import Local as LocalOption
+from unkey_deploy.cli.options import Output, timeout_seconds
 from unkey_deploy.cli.options import RootKey as RootKeyOption
-from unkey_deploy.cli.options import timeout_seconds
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ LIST_FLAGS = {
 
 def _client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
     from unkey_deploy.api.client import open_client
-    from unkey_deploy.cli.deploy import resolve_target_api
+    from unkey_deploy.cli._common import resolve_target_api
     from unkey_deploy.report.plain import PlainReporter
 
     notes = PlainReporter(sys.stderr)

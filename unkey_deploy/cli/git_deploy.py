@@ -94,7 +94,8 @@ def run(
 
     from unkey_deploy.api.client import open_client
     from unkey_deploy.api.deployments import DeploymentsAPI
-    from unkey_deploy.cli.deploy import finish, print_header, resolve_target_api
+    from unkey_deploy.cli._common import resolve_target_api
+    from unkey_deploy.cli.deploy import finish, print_header
     from unkey_deploy.cli.environments import before_deploy
     from unkey_deploy.pipeline import Target, follow, summary
     from unkey_deploy.report import close_reporter, make_reporter
