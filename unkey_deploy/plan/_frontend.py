@@ -6,11 +6,13 @@ The Node.js version, the package managers and the base images come from the Node
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from unkey_deploy.plan._buildpacks import PackageManager, load_buildpacks
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import FrontendStage
+from unkey_deploy.plan._source import Source, table
 from unkey_deploy.plan._versions import resolve
 
 # Files the install reads besides package.json and the lockfile.
@@ -36,7 +38,7 @@ def frontend_stage(
     if not pkg:
         return None
     where = "package.json" if directory == "." else f"{directory}/package.json"
-    found = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
+    found = table(pkg, "scripts")
     chosen = [name for group in scripts if (name := next((n for n in group.split("|") if n in found), None))]
     has_deps = any(pkg.get(key) for key in ("dependencies", "devDependencies"))
     if (install_only and not has_deps) or (not install_only and not chosen):
@@ -75,7 +77,9 @@ def frontend_stage(
     )
 
 
-def _package_manager(managers: Sequence[PackageManager], src, pkg: dict) -> tuple[PackageManager, str | None]:
+def _package_manager(
+    managers: Sequence[PackageManager], src: Source, pkg: Mapping[str, Any]
+) -> tuple[PackageManager, str | None]:
     pinned = str(pkg.get("packageManager") or "").split("@", 1)[0]
     for pm in managers:
         if pm.name == pinned:
@@ -87,7 +91,7 @@ def _package_manager(managers: Sequence[PackageManager], src, pkg: dict) -> tupl
     return next(pm for pm in managers if pm.name == "npm"), None
 
 
-def _install_files(src, directory: str, scripts: dict, lockfile: str | None) -> list[str]:
+def _install_files(src: Source, directory: str, scripts: Mapping[str, Any], lockfile: str | None) -> list[str]:
     """package.json, its lockfile and package-manager config; empty (the whole source) when the install runs
     scripts of its own or Yarn keeps its release in the repository."""
     if any(name in scripts for name in INSTALL_SCRIPTS) or src.exists(".yarnrc.yml") and src.list_dir(".yarn"):

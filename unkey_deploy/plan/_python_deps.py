@@ -80,19 +80,19 @@ def installed(src: Source, deps: dict[str, set[str]], extras_provide: dict[str, 
     graph = _uv_graph(src) or _poetry_graph(src)
     if graph:
         project = src.toml("pyproject.toml").get("project", {}).get("name")
-        pending = [(name, frozenset(extras)) for name, extras in deps.items()]
+        pending: list[_Edge] = [(name, frozenset(extras)) for name, extras in deps.items()]
         if project:
             pending.append((normalize(str(project)), frozenset()))
-        seen: set[tuple[str, frozenset[str]]] = set()
+        seen: set[_Edge] = set()
         while pending:
             item = pending.pop()
             if item in seen:
                 continue
             seen.add(item)
-            name, extras = item
+            name, wanted = item
             found.add(name)
             requires, optional = graph.get(name, ([], {}))
-            for dep in [*requires, *(d for extra in extras for d in optional.get(extra, []))]:
+            for dep in [*requires, *(d for extra in wanted for d in optional.get(extra, []))]:
                 pending.append(dep)
     return found
 
@@ -108,13 +108,14 @@ def _extras(value: Any) -> list[str]:
     return [str(e) for e in value.get("extras", [])] if isinstance(value, dict) else []
 
 
-_Graph = dict[str, tuple[list[tuple[str, frozenset[str]]], dict[str, list[tuple[str, frozenset[str]]]]]]
+_Edge = tuple[str, frozenset[str]]  # a package and the extras asked of it
+_Graph = dict[str, tuple[list[_Edge], dict[str, list[_Edge]]]]  # package -> (requirements, extra -> requirements)
 
 
 def _uv_graph(src: Source) -> _Graph:
     graph: _Graph = {}
     for package in src.toml("uv.lock").get("package", []) or []:
-        def edges(items: Any) -> list[tuple[str, frozenset[str]]]:
+        def edges(items: Any) -> list[_Edge]:
             return [(normalize(str(d.get("name", ""))), frozenset(normalize(e) for e in d.get("extra", [])))
                     for d in items or [] if isinstance(d, dict)]
         optional = {normalize(k): edges(v) for k, v in (package.get("optional-dependencies") or {}).items()}
@@ -125,12 +126,14 @@ def _uv_graph(src: Source) -> _Graph:
 def _poetry_graph(src: Source) -> _Graph:
     graph: _Graph = {}
     for package in src.toml("poetry.lock").get("package", []) or []:
-        requires = []
+        requires: list[_Edge] = []
         for name, value in (package.get("dependencies") or {}).items():
             if isinstance(value, dict) and value.get("optional"):
                 continue
             requires.append((normalize(name), frozenset(normalize(e) for e in _extras(value))))
-        optional = {normalize(extra): [(normalize(_parse(str(spec))[0]), frozenset()) for spec in specs]
-                    for extra, specs in (package.get("extras") or {}).items()}
+        optional: dict[str, list[_Edge]] = {
+            normalize(extra): [(normalize(_parse(str(spec))[0]), frozenset()) for spec in specs]
+            for extra, specs in (package.get("extras") or {}).items()
+        }
         graph[normalize(str(package.get("name", "")))] = (requires, optional)
     return graph

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 IGNORED_DIRS = frozenset(
     {".git", "node_modules", ".venv", "venv", "__pycache__", "vendor", "target", "dist", "build", ".next"}
 )
+
+
+def table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object or TOML table under `key` of `data`, or {} when it is missing or something else."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 class Source:

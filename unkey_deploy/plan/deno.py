@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from unkey_deploy.errors import UsageError
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
-from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._source import Source, table
 from unkey_deploy.plan._versions import pick, read_source
 
 _WATCH = re.compile(r"(?<!\S)--watch(?:-hmr)?(?:=\S*)?(?!\S)")
@@ -26,7 +28,7 @@ def plan(ctx: Context) -> Plan:
     data = ctx.pack.data
     version = deno_version(ctx, src)
     config = deno_config(src)
-    tasks: dict = config["tasks"] if isinstance(config.get("tasks"), dict) else {}
+    tasks = table(config, "tasks")
     framework = ctx.framework(imports(config), "deno.json imports {hit}")
     entry = src.first(ctx.pack.entry_files)
     start = _start(ctx, tasks, framework.start if framework else None, entry)
@@ -57,7 +59,7 @@ def deno_version(ctx: Context, src: Source) -> str:
     return version
 
 
-def _start(ctx: Context, tasks: dict, framework_start: str | None, entry: str | None) -> str:
+def _start(ctx: Context, tasks: Mapping[str, Any], framework_start: str | None, entry: str | None) -> str:
     task = tasks.get("start")
     markers = [str(m) for m in ctx.pack.data.get("dev_markers") or ()]
     dev = next((m for m in markers if isinstance(task, str) and m in task), None)
@@ -112,11 +114,10 @@ def _serves_default_export(text: str) -> bool:
     return bool(_DEFAULT_EXPORT.search(text)) and "Deno.serve(" not in text and ".listen(" not in text
 
 
-def imports(config: dict) -> set[str]:
+def imports(config: Mapping[str, Any]) -> set[str]:
     """Import-map keys and the package names they map to (`jsr:@fresh/core@^2` → `@fresh/core`)."""
     found: set[str] = set()
-    mapping = config.get("imports") if isinstance(config.get("imports"), dict) else {}
-    for key, target in mapping.items():
+    for key, target in table(config, "imports").items():
         found.add(str(key))
         match = _PACKAGE.match(str(target))
         if match:
@@ -124,7 +125,7 @@ def imports(config: dict) -> set[str]:
     return found
 
 
-def deno_config(src: Source) -> dict:
+def deno_config(src: Source) -> dict[str, Any]:
     data = src.json("deno.json")
     if data or not src.exists("deno.jsonc"):
         return data

@@ -8,7 +8,7 @@ from unkey_deploy.plan._buildpacks import Framework
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._frontend import frontend_stage
 from unkey_deploy.plan._model import FrontendStage, Plan, Recipe
-from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._source import Source, table
 
 _APP = re.compile(r"\bapp:\s*:([a-z_][a-z0-9_]*)")
 _DEP = re.compile(r"\{\s*:([a-z_][a-z0-9_]*)\s*,")
@@ -73,7 +73,7 @@ def _assets_packages(ctx: Context, framework: Framework | None, mix: str,
     directory = str(spec.get("directory") or "assets")
     pkg = src.json(f"{directory}/package.json")
     declared = {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})}
-    scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
+    scripts = table(pkg, "scripts")
     script = None if _has_alias(framework, mix) else next((n for n in spec.get("scripts") or () if n in scripts), None)
     if script or any(str(v).startswith("file:../deps/") for v in declared.values()):
         lock = src.exists(f"{directory}/package-lock.json")

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import Any
 
-from unkey_deploy.plan import node_rules, node_start
+from unkey_deploy.plan import node_rules, node_start, static
 from unkey_deploy.plan._buildpacks import Buildpack, Framework, PackageManager
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
-from unkey_deploy.plan._source import Source
+from unkey_deploy.plan._source import Source, table
 from unkey_deploy.plan.node_rules import NodeRules, Standalone
 
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")  # run by the install, they may read any source file
@@ -47,7 +47,7 @@ def plan(ctx: Context) -> Plan:
     setup, install = _install(ctx, pm, lockfile, top, workspace is not None or bool(deps), version, ctx.warnings)
     pinned = str(top.json("package.json").get("packageManager") or "")
     build_env = dict(rules.corepack_env) if any("corepack" in s for s in setup) and "+" not in pinned else {}
-    scripts: dict[str, Any] = pkg["scripts"] if isinstance(pkg.get("scripts"), dict) else {}
+    scripts = table(pkg, "scripts")
     build = f"{pm.extra['run']} build" if "build" in scripts else None
     builds, build_workdir = _workspace_builds(ctx, workspace, pkg, pm, rules) if workspace else ([], workdir)
     if build and not builds:
@@ -63,17 +63,15 @@ def plan(ctx: Context) -> Plan:
     caches = [pm.cache] if pm.cache else []
     ignore = [name for name in ctx.pack.dockerignore if builds or name not in ("dist", "build")]
     steps = [*generate, *builds]
-    if static_dir or copy_root:
-        from unkey_deploy.plan import static
-
-        if copy_root:  # nothing to build: the committed site is served as it is, as the static unit serves one
-            ctx.versions.pop(tool, None)
-            server = static.static_server(ctx, spa=static.is_spa(ctx, roots=["."]))
-            recipe = Recipe(runtime_image=server.image, workdir=static.ROOT, copy_from=".",
-                            runtime_setup=server.setup, cmd=server.cmd,
-                            dockerignore=[*ignore, "package.json", "package-lock.json"])
-            return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
-                            start_command=server.start_command, context_dir=top.app, recipe=recipe)
+    if copy_root:  # nothing to build: the committed site is served as it is, as the static unit serves one
+        ctx.versions.pop(tool, None)
+        server = static.static_server(ctx, spa=static.is_spa(ctx, roots=["."]))
+        recipe = Recipe(runtime_image=server.image, workdir=static.ROOT, copy_from=".",
+                        runtime_setup=server.setup, cmd=server.cmd,
+                        dockerignore=[*ignore, "package.json", "package-lock.json"])
+        return ctx.plan(language="node", package_manager=pm.name, framework=framework.id if framework else None,
+                        start_command=server.start_command, context_dir=top.app, recipe=recipe)
+    if static_dir:
         server = static.static_server(ctx, spa=static.is_spa(ctx, dependencies=deps, framework=framework,
                                                              roots=["public", static_dir]))
         recipe = Recipe(
