@@ -24,7 +24,6 @@ KIB = 1024
 UNITS = {"": 1, "B": 1, "K": KIB, "KB": KIB, "KIB": KIB, "M": KIB**2, "MB": KIB**2, "MIB": KIB**2,
          "G": KIB**3, "GB": KIB**3, "GIB": KIB**3, "T": KIB**4, "TB": KIB**4, "TIB": KIB**4}  # fmt: skip
 WARN_BYTES = 100 * KIB**2
-DEFAULT_LIMIT = 2 * KIB**3
 LARGEST = 5
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
@@ -121,9 +120,9 @@ class ContextSize:
     entries: dict[str, int] = field(default_factory=dict)  # top-level path → bytes sent
     directories: set[str] = field(default_factory=set)
 
-    def largest(self, count: int = LARGEST) -> list[tuple[str, int, str]]:
+    def largest(self) -> list[tuple[str, int, str]]:
         """(path, bytes, the .dockerignore line that would leave it out), largest first."""
-        ranked = sorted(self.entries.items(), key=lambda item: item[1], reverse=True)[:count]
+        ranked = sorted(self.entries.items(), key=lambda item: item[1], reverse=True)[:LARGEST]
         return [(name + ("/" if name in self.directories else ""), size, f"/{name}") for name, size in ranked]
 
 
@@ -167,13 +166,13 @@ def ignore_text_for(context: Path, request: Any) -> str:
     return ""
 
 
-def enforce(context: Path, request: Any, limit: int, reporter: Reporter, warn_at: int = WARN_BYTES) -> ContextSize:
-    """Report the size; warn above `warn_at` with the largest paths; refuse above `limit` (UsageError)."""
+def enforce(context: Path, request: Any, limit: int, reporter: Reporter) -> ContextSize:
+    """Report the size; warn above `WARN_BYTES` with the largest paths; refuse above `limit` (UsageError)."""
     from unkey_deploy.report.safe import text as printable
 
     size = measure(context, ignore_text_for(context, request))
     reporter.info(f"Build context: {human_size(size.total)} in {size.files} files")
-    if size.total <= warn_at:
+    if size.total <= WARN_BYTES:
         return size
     listing = [f"{printable(path)}  {human_size(n)}  (.dockerignore: {printable(line)})"
                for path, n, line in size.largest()]  # fmt: skip
@@ -183,7 +182,7 @@ def enforce(context: Path, request: Any, limit: int, reporter: Reporter, warn_at
             "leave large paths out with .dockerignore, or raise --max-context",
             details=["largest paths sent:", *(f"  {line}" for line in listing)],
         )
-    reporter.warn(f"the build context is {human_size(size.total)} (above {human_size(warn_at)}); largest paths "
+    reporter.warn(f"the build context is {human_size(size.total)} (above {human_size(WARN_BYTES)}); largest paths "
                   "sent, with the .dockerignore line that would leave each out:")  # fmt: skip
     for line in listing:
         reporter.warn(f"  {line}")

@@ -10,11 +10,11 @@ from pathlib import Path
 from unkey_deploy.source import Source
 
 
-def image_tag(source: Source, now: float | None = None) -> str:
+def image_tag(source: Source) -> str:
     if source.short_sha is None:
         return "latest"
     if source.dirty:
-        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() if now is None else now))
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
         return f"{source.short_sha}-dirty-{stamp}"
     return source.short_sha
 

@@ -26,6 +26,7 @@ _IMPORT_LINE = re.compile(r'^import\s+(?:[\w.]+\s+)?"([^"]+)"', re.MULTILINE)
 # A relative path written as a string literal: "view/main.html", "./static", "templates/*.html".
 _PATH_LITERAL = re.compile(r'"(?:\./)?([A-Za-z0-9_][\w.-]*(?:/[^"\s]*)?)"')
 _REPLACE = re.compile(r"=>\s*(\.{1,2}/\S*)\s*$", re.MULTILINE)  # local targets in replace lines and blocks
+_MAX_GO_FILES = 400  # .go files read when looking for the main package and its imports
 
 
 def detect(src: Source, pack: Buildpack) -> str | None:
@@ -122,13 +123,13 @@ def _runtime_path(src: Source, literal: str, skip: set[str]) -> str | None:
     return None
 
 
-def _go_files(src: Source, limit: int = 400) -> list[str]:
+def _go_files(src: Source) -> list[str]:
     """Non-test .go files of the root and of package folders two levels down (cmd/web, internal/x)."""
     dirs = ["."] + [d for d in src.subdirs() if d != "testdata"]
     dirs += [f"{d}/{sub}" for d in dirs[1:] for sub in src.subdirs(d) if sub != "testdata"]
     files = [name if d == "." else f"{d}/{name}" for d in dirs for name in src.list_dir(d)
              if name.endswith(".go") and not name.endswith("_test.go")]
-    return files[:limit]
+    return files[:_MAX_GO_FILES]
 
 
 def _has_assets(src: Source, rel: str, depth: int = 2) -> bool:
