@@ -120,15 +120,27 @@ def build_command(
     builder: Builder, request: BuildRequest, dockerfile: Path, env_file: Path, iidfile: Path
 ) -> list[str]:
     """The docker CLI invocation. It names the secret file, never a variable value."""
-    secret_id = secrets_id(request.variables)
     if builder.kind == "buildx":
         command = [builder.docker_bin, "buildx", "build", "--load"]
         if request.builder:
             command += ["--builder", request.builder]
     else:
         command = [builder.docker_bin, "build"]
-    command += [
-        "--progress=plain",
+    command += ["--progress=plain", *request_flags(request, dockerfile, env_file, iidfile)]
+    for name, value in request.build_args.items():
+        command += ["--build-arg", f"{name}={value}"]
+    for source in request.cache_from:
+        command += ["--cache-from", source]
+    for target in request.cache_to:
+        command += ["--cache-to", target]
+    return [*command, str(request.context)]
+
+
+def request_flags(request: BuildRequest, dockerfile: Path, env_file: Path, iidfile: Path) -> list[str]:
+    """The flags every backend's build takes alike: the Dockerfile, tag, platform, image-id file and the build
+    secret, by the file that holds it (never a variable value)."""
+    secret_id = secrets_id(request.variables)
+    return [
         "--file", str(dockerfile),
         "--tag", request.tag,
         "--platform", request.platform,
@@ -137,13 +149,6 @@ def build_command(
         "--secret", f"id={secret_id},src={env_file}",
         "--secret", f"id={LITERAL_SECRET_ID},src={env_file}",
     ]  # fmt: skip
-    for name, value in request.build_args.items():
-        command += ["--build-arg", f"{name}={value}"]
-    for source in request.cache_from:
-        command += ["--cache-from", source]
-    for target in request.cache_to:
-        command += ["--cache-to", target]
-    return [*command, str(request.context)]
 
 
 def check_engine(builder: Builder) -> None:

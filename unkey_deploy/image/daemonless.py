@@ -21,11 +21,15 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unkey_deploy.errors import BuildError, PushError, UsageError
 from unkey_deploy.image.backends import Backend
 from unkey_deploy.image.progress import TAIL_LINES, Masker
 from unkey_deploy.report import Reporter
+
+if TYPE_CHECKING:
+    from unkey_deploy.image.build import BuildRequest
 
 _STEP = re.compile(r"STEP (\d+)(?:/\d+)?: (.*)\Z", re.S)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
@@ -87,24 +91,15 @@ class DaemonlessProgress:
 
 
 def build_command(
-    backend: Backend, request: object, dockerfile: Path, env_file: Path, iidfile: Path, ignorefile: Path | None
+    backend: Backend, request: BuildRequest, dockerfile: Path, env_file: Path, iidfile: Path,
+    ignorefile: Path | None,
 ) -> list[str]:
     """The buildah/podman invocation. It names the secret file, never a variable value."""
-    from unkey_deploy.image.build import LITERAL_SECRET_ID, BuildRequest
-    from unkey_deploy.image.secrets import secrets_id
+    from unkey_deploy.image.build import request_flags
 
-    assert isinstance(request, BuildRequest) and backend.binary
-    secret_id = secrets_id(request.variables)
+    assert backend.binary
     command = [backend.binary, "build", "--layers", "--force-rm", "--format", "docker"]
-    command += [
-        "--file", str(dockerfile),
-        "--tag", request.tag,
-        "--platform", request.platform,
-        "--iidfile", str(iidfile),
-        "--build-arg", f"UNKEY_SECRETS_ID={secret_id}",
-        "--secret", f"id={secret_id},src={env_file}",
-        "--secret", f"id={LITERAL_SECRET_ID},src={env_file}",
-    ]  # fmt: skip
+    command += request_flags(request, dockerfile, env_file, iidfile)
     if ignorefile is not None:
         command += ["--ignorefile", str(ignorefile)]
     for name, value in request.build_args.items():
@@ -126,12 +121,9 @@ def cache_repository(spec: str, flag: str) -> str:
     raise UsageError(f"{flag} {spec!r}: buildah and podman take only a registry cache (type=registry,ref=REPO)")
 
 
-def ignore_file(request: object, dockerfile: Path) -> Path | None:
+def ignore_file(request: BuildRequest, dockerfile: Path) -> Path | None:
     """The .dockerignore to pass with --ignorefile: `<Dockerfile>.dockerignore` beside the Dockerfile
     (the generated one's), else the context's own."""
-    from unkey_deploy.image.build import BuildRequest
-
-    assert isinstance(request, BuildRequest)
     for candidate in (dockerfile.with_name(dockerfile.name + ".dockerignore"), request.context / ".dockerignore"):
         if candidate.is_file():
             return candidate
@@ -290,12 +282,11 @@ def _last_line(text: str) -> str:
     return lines[-1].removeprefix("Error: ")[:300] if lines else ""
 
 
-def build(backend: Backend, request: object, reporter: Reporter) -> tuple[str, int | None]:
+def build(backend: Backend, request: BuildRequest, reporter: Reporter) -> tuple[str, int | None]:
     """Run the build; (image id, None). BuildError (exit 4) with the failing step and its last lines."""
-    from unkey_deploy.image.build import BuildRequest, _dockerfile, _stream
+    from unkey_deploy.image.build import _dockerfile, _stream
     from unkey_deploy.image.secrets import secret_files
 
-    assert isinstance(request, BuildRequest)
     with _dockerfile(request) as dockerfile, secret_files(request.variables) as env_file:
         text = dockerfile.read_text(encoding="utf-8", errors="replace")
         import_from_docker(backend, base_images(text), reporter)

@@ -29,6 +29,8 @@ _CLAUSE = re.compile(r"^(>=|<=|==|!=|~=|>|<|=|\^|~)?\s*v?(\d+(?:\.(?:\d+|x|\*))*
 
 @dataclass(frozen=True)
 class Pin:
+    """A tool's version and the reason given for it in the plan."""
+
     version: str
     reason: str
 
@@ -103,19 +105,21 @@ def pick(spec: str, rule: VersionRule) -> str:
         return rule.default
     spec = spec.replace("~>", "~=")  # Ruby and Elixir's pessimistic operator is PEP 440's ~=
     alternatives = [alt for alt in re.split(r"\s*\|\|\s*", spec) if alt]
-    candidates = [rule.default, *sorted(rule.candidates, key=_key, reverse=True)]
+    candidates = [rule.default, *sorted(rule.candidates, key=version_key, reverse=True)]
     for candidate in candidates:
-        if any(_satisfies(candidate, alt) for alt in alternatives):
+        if any(satisfies(candidate, alt) for alt in alternatives):
             return candidate
     lower = _CLAUSE.match(alternatives[0].lstrip(">=^~ ")) if alternatives else None
     return lower.group(2).split(".x")[0].split(".*")[0] if lower else rule.default
 
 
-def _key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """The numbers of a version, for comparing and sorting (`1.22.3` → (1, 22, 3))."""
     return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
-def _satisfies(version: str, spec: str) -> bool:
+def satisfies(version: str, spec: str) -> bool:
+    """Whether `version` meets every clause of `spec` (`>=18 <21`, `^3.11`, `~=3.10`, `20.x`)."""
     spec = re.sub(r"([<>=!~^])\s+", r"\1", spec.strip())
     clauses = [c for c in re.split(r"[,\s]+(?=[<>=!~^\d])", spec) if c.strip()]
     return bool(clauses) and all(_clause_ok(version, clause.strip()) for clause in clauses)
@@ -127,8 +131,8 @@ def _clause_ok(version: str, clause: str) -> bool:
         return False
     op, target = match.group(1) or "", match.group(2)
     wildcard = target.endswith((".x", ".*"))
-    bound = _key(target)
-    have = _key(version)
+    bound = version_key(target)
+    have = version_key(version)
     if not op or op in ("=", "==") or wildcard:
         return have[: len(bound)] == bound if op != "!=" else have[: len(bound)] != bound
     if op == "!=":

@@ -12,7 +12,7 @@ from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import Plan, Recipe
 from unkey_deploy.plan._source import Source
-from unkey_deploy.plan._versions import pick, read_source
+from unkey_deploy.plan._versions import pick, read_source, version_key
 
 PROJECTS = ("*.csproj", "*.fsproj")
 WEB_SDK = "Microsoft.NET.Sdk.Web"
@@ -128,14 +128,10 @@ def _runtime_user(ctx: Context, version: str) -> tuple[bool, str]:
     """(create a user?, user): the image's own `app` user from .NET 8 on, a created one before."""
     image_user = ctx.pack.data.get("image_user") or {}
     since = str(image_user.get("since", "8.0"))
-    if _key(version) >= _key(since):
+    if version_key(version) >= version_key(since):
         ctx.reasons.append(f"runs as the image's app user (uid {image_user['uid']}, .NET {since} and later)")
         return False, str(image_user["uid"])
     return True, "app"
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
 def _install_files(src: Source, shared: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from unkey_deploy.plan._buildpacks import VersionRule
 from unkey_deploy.plan._source import Source
-from unkey_deploy.plan._versions import _satisfies, read_source, resolve
+from unkey_deploy.plan._versions import Pin, read_source, resolve, satisfies, version_key
 from unkey_deploy.plan.node_rules import NodeRules
 
 _PNPM_LOCK = re.compile(r"(?m)^lockfileVersion:\s*['\"]?([\d.]+)")
@@ -17,16 +17,16 @@ _BUN_LOCK = re.compile(r'"lockfileVersion"\s*:\s*(\d+)')
 
 
 @dataclass(frozen=True)
-class ToolVersion:
-    version: str
-    reason: str
+class ToolVersion(Pin):
+    """A package manager's version, with the warning to show when it does not fit the chosen Node."""
+
     warning: str | None = None
     pinned: bool = True  # False: inferred from the lockfile's format or defaulted
 
 
 def runs_on(node: str, minimum: str | None) -> bool:
     """Whether Node `node` (a major stands for its newest release) is at least `minimum`."""
-    return minimum is None or _satisfies(node, f">={minimum}")
+    return minimum is None or satisfies(node, f">={minimum}")
 
 
 def pnpm_version(top: Source, rule: VersionRule, rules: NodeRules, node: str) -> ToolVersion:
@@ -97,9 +97,9 @@ def bun_version(top: Source, rule: VersionRule, rules: NodeRules) -> ToolVersion
         lockfile = f"lockfileVersion {match.group(1)} of bun.lock" if match else "bun.lock"
         needed = rules.bun_lockfiles.get(match.group(1)) if match else None
         if needed is None:
-            needed = max([*rules.bun_lockfiles.values(), *rule.candidates], key=_numbers)
+            needed = max([*rules.bun_lockfiles.values(), *rule.candidates], key=version_key)
     source = next((s for s in rule.sources if read_source(top, s)), None)
-    newer = sorted((c for c in rule.candidates if needed and runs_on(c, needed)), key=_numbers)
+    newer = sorted((c for c in rule.candidates if needed and runs_on(c, needed)), key=version_key)
     if source is None:
         if needed and not runs_on(rule.default, needed) and newer:
             return ToolVersion(newer[0], f"bun {newer[0]}: the oldest that reads {lockfile} (pin it in .bun-version)",
@@ -110,7 +110,7 @@ def bun_version(top: Source, rule: VersionRule, rules: NodeRules) -> ToolVersion
     if not needed or runs_on(pin.version, needed):
         return ToolVersion(pin.version, pin.reason)
     raw = read_source(top, source) or ""
-    fits = [c for c in newer if _satisfies(c, raw)]
+    fits = [c for c in newer if satisfies(c, raw)]
     if fits:  # a range the lockfile's release satisfies
         return ToolVersion(fits[0], f"bun {fits[0]} satisfies {raw.strip()!r} from {source.split(':', 1)[1]} "
                                     f"and reads {lockfile}")
@@ -124,9 +124,5 @@ def node_floor(version: str, rule: VersionRule, rules: NodeRules) -> str | None:
     that is at least the oldest supported major; None when the version is supported."""
     if not rules.oldest_node or not re.match(r"^\d", version) or runs_on(version, rules.oldest_node):
         return None
-    fits = sorted((c for c in rule.candidates if runs_on(c, rules.oldest_node)), key=_numbers)
+    fits = sorted((c for c in rule.candidates if runs_on(c, rules.oldest_node)), key=version_key)
     return fits[0] if fits else rule.default
-
-
-def _numbers(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version))

@@ -15,7 +15,7 @@ from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._frontend import frontend_stage
 from unkey_deploy.plan._model import FrontendStage, Plan, Recipe
 from unkey_deploy.plan._source import Source
-from unkey_deploy.plan._versions import pick, read_source
+from unkey_deploy.plan._versions import pick, read_source, version_key
 
 BUNDLE_PATH = "/usr/local/bundle"
 _GEM = re.compile(r"""^\s*gem\s+["']([^"']+)["']""", re.MULTILINE)
@@ -85,16 +85,12 @@ def ruby_version(ctx: Context, src: Source, framework: Framework | None) -> str:
     if newest is None or any(read_source(src, source) for source in rule.sources):
         return ctx.version("ruby")
     rails = f"{locked.group(1)}.{locked.group(2)}" if locked else ""
-    version = pick(f"<={newest}", rule) if _key(rule.default) > _key(newest) else rule.default
-    version = version if _key(version) <= _key(newest) else newest
+    version = pick(f"<={newest}", rule) if version_key(rule.default) > version_key(newest) else rule.default
+    version = version if version_key(version) <= version_key(newest) else newest
     ctx.versions["ruby"] = version
     ctx.reasons.append(f"ruby {version}: no Ruby pinned, the newest that Rails {rails} (Gemfile.lock) supports "
                        f"(pin it in Gemfile.lock or .ruby-version)")
     return version
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
 def _frontend(ctx: Context, framework: Framework | None, src: Source) -> FrontendStage | None:
