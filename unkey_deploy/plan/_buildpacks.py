@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from unkey_deploy.errors import ConfigError
+from unkey_deploy.plan._source import Source
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -79,6 +80,18 @@ class Buildpack:
 
     def package_manager(self, name: str) -> PackageManager:
         return next(pm for pm in self.package_managers if pm.name == name)
+
+    def find_package_manager(self, src: Source, pinned: str = "") -> tuple[PackageManager, str | None] | None:
+        """The package manager named `pinned` (package.json's packageManager), else the first whose lockfile
+        (or manifest) `src` has, with that file; None when there is neither."""
+        for pm in self.package_managers:
+            if pm.name == pinned:
+                return pm, src.first(pm.lockfiles)
+        for pm in self.package_managers:
+            lockfile = src.first(pm.lockfiles)
+            if lockfile:
+                return pm, lockfile
+        return None
 
 
 def buildpacks_dir() -> Path:

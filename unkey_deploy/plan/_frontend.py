@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from unkey_deploy.plan._buildpacks import PackageManager, load_buildpacks
+from unkey_deploy.plan._buildpacks import load_buildpacks
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import FrontendStage
 from unkey_deploy.plan._source import Source, table
@@ -44,7 +44,8 @@ def frontend_stage(
     if (install_only and not has_deps) or (not install_only and not chosen):
         return None
     node = load_buildpacks()["node"]
-    pm, lockfile = _package_manager(node.package_managers, src, pkg)
+    pinned = str(pkg.get("packageManager") or "")
+    pm, lockfile = node.find_package_manager(src, pinned.split("@", 1)[0]) or (node.package_manager("npm"), None)
     tool = "bun" if pm.name == "bun" else "node"
     pin = resolve(src, node.versions[tool])
     ctx.versions[tool] = pin.version
@@ -52,7 +53,6 @@ def frontend_stage(
     prefix = "" if directory == "." else f"cd {directory} && "
     setup: list[str] = []
     install = pm.install if lockfile else (pm.install_without_lockfile or pm.install)
-    pinned = str(pkg.get("packageManager") or "")
     if pm.name in ("pnpm", "yarn") and pinned.startswith(pm.name + "@"):
         setup.append("corepack enable")
         if pm.name == "yarn" and not pinned.startswith("yarn@1"):
@@ -75,20 +75,6 @@ def frontend_stage(
         install=[prefix + install], build=build, caches=[pm.cache] if pm.cache else [], outputs=list(outputs),
         into=into,
     )
-
-
-def _package_manager(
-    managers: Sequence[PackageManager], src: Source, pkg: Mapping[str, Any]
-) -> tuple[PackageManager, str | None]:
-    pinned = str(pkg.get("packageManager") or "").split("@", 1)[0]
-    for pm in managers:
-        if pm.name == pinned:
-            return pm, src.first(pm.lockfiles)
-    for pm in managers:
-        lockfile = src.first(pm.lockfiles)
-        if lockfile:
-            return pm, lockfile
-    return next(pm for pm in managers if pm.name == "npm"), None
 
 
 def _install_files(src: Source, directory: str, scripts: Mapping[str, Any], lockfile: str | None) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,16 @@ class Source:
     def at(self, directory: Path) -> Source:
         """The same repository seen from another directory (a workspace root, say)."""
         return Source(self.root, directory)
+
+    def enclosing(self) -> Iterator[tuple[Source, str]]:
+        """The directories above the app up to the root, nearest first, each with the app's path inside it
+        (`apps/web`): where to look for the workspace that lists the app."""
+        directory = self.app.parent
+        while directory.is_relative_to(self.root):
+            yield self.at(directory), self.app.relative_to(directory).as_posix()
+            if directory == self.root:
+                break
+            directory = directory.parent
 
     def path(self, rel: str) -> Path:
         return self.app / rel

@@ -210,16 +210,10 @@ def _imports(src: Source, rel: str) -> set[str]:
 
 def find_go_work(src: Source) -> Path | None:
     """The directory above the app whose go.work `use`s it."""
-    directory = src.app.parent
-    while directory.is_relative_to(src.root):
-        text = src.at(directory).text("go.work") or ""
-        member = src.app.relative_to(directory).as_posix()
-        uses = {path.strip("./") or "." for path in _uses(text)}
+    for top, member in src.enclosing():
+        uses = {path.strip("./") or "." for path in _uses(top.text("go.work") or "")}
         if member in uses:
-            return directory
-        if directory == src.root:
-            break
-        directory = directory.parent
+            return top.app
     return None
 
 

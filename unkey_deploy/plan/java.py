@@ -43,12 +43,12 @@ def plan(ctx: Context) -> Plan:
 
 
 def package_manager(ctx: Context, src: Source) -> PackageManager:
-    for pm in ctx.pack.package_managers:
-        manifest = src.first(pm.lockfiles)
-        if manifest:
-            ctx.reasons.append(f"build tool {pm.name}: {manifest} found")
-            return pm
-    raise AssertionError("detection guarantees a Maven or Gradle build file")
+    found = ctx.pack.find_package_manager(src)
+    if not found:
+        raise AssertionError("detection guarantees a Maven or Gradle build file")
+    pm, manifest = found
+    ctx.reasons.append(f"build tool {pm.name}: {manifest} found")
+    return pm
 
 
 

@@ -206,16 +206,12 @@ def dependencies(pkg: dict[str, Any]) -> dict[str, str]:
 def package_manager(ctx: Context, top: Source) -> tuple[PackageManager, str | None]:
     pkg = top.json("package.json")
     pinned = str(pkg.get("packageManager") or "").split("@", 1)[0]
-    for pm in ctx.pack.package_managers:
-        lockfile = top.first(pm.lockfiles)
-        if pinned == pm.name:
-            ctx.reasons.append(f"package manager {pm.name}: packageManager field of package.json")
-            return pm, lockfile
-    for pm in ctx.pack.package_managers:
-        lockfile = top.first(pm.lockfiles)
-        if lockfile:
-            ctx.reasons.append(f"package manager {pm.name}: {lockfile} found")
-            return pm, lockfile
+    found = ctx.pack.find_package_manager(top, pinned)
+    if found:
+        pm, lockfile = found
+        why = "packageManager field of package.json" if pm.name == pinned else f"{lockfile} found"
+        ctx.reasons.append(f"package manager {pm.name}: {why}")
+        return found
     ctx.reasons.append("package manager npm: no lockfile found (commit one for reproducible installs)")
     return ctx.pack.package_manager("npm"), None
 
@@ -223,15 +219,9 @@ def package_manager(ctx: Context, top: Source) -> tuple[PackageManager, str | No
 
 def find_workspace(src: Source) -> Workspace | None:
     """The workspace (npm/yarn/bun `workspaces`, pnpm-workspace.yaml) above the app that lists it."""
-    directory = src.app.parent
-    while directory.is_relative_to(src.root):
-        top = src.at(directory)
-        member = src.app.relative_to(directory).as_posix()
+    for top, member in src.enclosing():
         if any(fnmatch(member, pattern.rstrip("/")) for pattern in workspace_patterns(top)):
             return Workspace(top, member)
-        if directory == src.root:
-            break
-        directory = directory.parent
     return None
 
 

@@ -150,25 +150,19 @@ def is_package(src: Source) -> bool:
 
 
 def package_manager(ctx: Context, src: Source) -> tuple[PackageManager, str | None]:
-    for pm in ctx.pack.package_managers:
-        lockfile = src.first(pm.lockfiles)
-        if lockfile:
-            ctx.reasons.append(f"package manager {pm.name}: {lockfile} found")
-            return pm, lockfile
+    found = ctx.pack.find_package_manager(src)
+    if found:
+        ctx.reasons.append(f"package manager {found[0].name}: {found[1]} found")
+        return found
     ctx.reasons.append("package manager pip: no lockfile or requirements.txt found")
     return ctx.pack.package_manager("pip"), None
 
 
 def find_uv_workspace(src: Source) -> Path | None:
-    directory = src.app.parent
-    while directory.is_relative_to(src.root):
-        workspace = src.at(directory).toml("pyproject.toml").get("tool", {}).get("uv", {}).get("workspace", {})
-        member = src.app.relative_to(directory).as_posix()
+    for top, member in src.enclosing():
+        workspace = top.toml("pyproject.toml").get("tool", {}).get("uv", {}).get("workspace", {})
         if any(fnmatch(member, str(pattern).rstrip("/")) for pattern in workspace.get("members", []) or []):
-            return directory
-        if directory == src.root:
-            break
-        directory = directory.parent
+            return top.app
     return None
 
 

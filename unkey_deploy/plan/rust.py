@@ -48,14 +48,9 @@ def plan(ctx: Context) -> Plan:
 
 def find_workspace(src: Source) -> Path | None:
     """The directory above the app whose Cargo.toml [workspace] lists it as a member."""
-    directory = src.app.parent
-    while directory.is_relative_to(src.root):
-        top = src.at(directory)
-        if "workspace" in top.toml("Cargo.toml") and src.app.relative_to(directory).as_posix() in members(top):
-            return directory
-        if directory == src.root:
-            break
-        directory = directory.parent
+    for top, member in src.enclosing():
+        if "workspace" in top.toml("Cargo.toml") and member in members(top):
+            return top.app
     return None
 
 
