@@ -6,6 +6,7 @@ Only the CLI entry point turns these into output and an exit status.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TypedDict, Unpack
 
 
 class ExitCode(IntEnum):
@@ -68,6 +69,15 @@ class APIError(UnkeyError):
         self.error_type = error_type
 
 
+class APIErrorFields(TypedDict, total=False):
+    """The keyword arguments of APIError, for subclasses that pass them on."""
+
+    status: int | None
+    request_id: str | None
+    error_type: str | None
+    details: list[str] | None
+
+
 class AuthError(APIError):
     exit_code = ExitCode.AUTH
 
@@ -83,8 +93,8 @@ class RouteGoneError(APIError):
 class TransientError(APIError):
     """Connection errors, timeouts, 429 and 5xx: worth retrying."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Unpack[APIErrorFields]) -> None:
+        super().__init__(message, **fields)
         self.retry_after = retry_after
 
 

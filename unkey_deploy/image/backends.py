@@ -16,12 +16,12 @@ from typing import Any, Literal
 
 from unkey_deploy.errors import UsageError
 
+Kind = Literal["docker", "buildah", "podman"]
+
 BACKENDS = ("auto", "docker", "buildah", "podman")
 ENV_VAR = "UNKEY_BUILDER_BACKEND"
-DAEMONLESS = ("buildah", "podman")
+DAEMONLESS: tuple[Kind, ...] = ("buildah", "podman")
 INSTALL_HINT = "install buildah or podman (e.g. `apt-get install buildah podman`) or start Docker"
-
-Kind = Literal["docker", "buildah", "podman"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,11 @@ def resolve(name: str, *, docker_bin: str | None = None, builder: str | None = N
     """The backend to build with; UsageError when the named one is not installed."""
     if name == "docker":
         return Backend("docker", None, "--builder-backend docker")
-    if name in DAEMONLESS:
-        if builder:
-            raise UsageError(f"--builder {builder} names a buildx builder; it needs --builder-backend docker")
-        return Backend(name, _program(name, required=True), f"--builder-backend {name}")  # type: ignore[arg-type]
+    for kind in DAEMONLESS:
+        if kind == name:
+            if builder:
+                raise UsageError(f"--builder {builder} names a buildx builder; it needs --builder-backend docker")
+            return Backend(kind, _program(kind, required=True), f"--builder-backend {kind}")
     return _auto(docker_bin, builder)
 
 
@@ -79,7 +80,7 @@ def _auto(docker_bin: str | None, builder: str | None) -> Backend:
     for name in DAEMONLESS:
         program = _program(name, required=False)
         if program:
-            return Backend(name, program, f"no Docker engine ({problem}) and {name} is installed")  # type: ignore[arg-type]
+            return Backend(name, program, f"no Docker engine ({problem}) and {name} is installed")
     return Backend("docker", None, f"no Docker engine ({problem}), and neither buildah nor podman is installed")
 
 

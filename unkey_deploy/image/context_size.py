@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from unkey_deploy.errors import UsageError
 
 if TYPE_CHECKING:
+    from unkey_deploy.image.build import BuildRequest
     from unkey_deploy.report import Reporter
 
 KIB = 1024
@@ -153,20 +154,20 @@ def measure(context: Path, ignore_text: str) -> ContextSize:
     return size
 
 
-def ignore_text_for(context: Path, request: Any) -> str:
+def ignore_text_for(context: Path, request: BuildRequest) -> str:
     """The .dockerignore rules the build of `request` uses."""
-    if getattr(request, "dockerfile_text", None) is not None:
+    if request.dockerfile_text is not None:
         from unkey_deploy.image.build import _merged_dockerignore
 
         return _merged_dockerignore(context, request.dockerignore_text)
-    dockerfile = request.dockerfile_path() if hasattr(request, "dockerfile_path") else None
-    for candidate in ([Path(f"{dockerfile}.dockerignore")] if dockerfile else []) + [context / ".dockerignore"]:
+    dockerfile = request.dockerfile_path()
+    for candidate in [Path(f"{dockerfile}.dockerignore"), context / ".dockerignore"]:
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8", errors="replace")
     return ""
 
 
-def enforce(context: Path, request: Any, limit: int, reporter: Reporter) -> ContextSize:
+def enforce(context: Path, request: BuildRequest, limit: int, reporter: Reporter) -> ContextSize:
     """Report the size; warn above `WARN_BYTES` with the largest paths; refuse above `limit` (UsageError)."""
     from unkey_deploy.report.safe import text as printable
 

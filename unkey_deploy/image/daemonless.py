@@ -30,6 +30,8 @@ from unkey_deploy.report import Reporter
 
 if TYPE_CHECKING:
     from unkey_deploy.image.build import BuildRequest
+    from unkey_deploy.image.push import RegistryAuth
+    from unkey_deploy.imageref import ImageRef
 
 _STEP = re.compile(r"STEP (\d+)(?:/\d+)?: (.*)\Z", re.S)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
@@ -215,12 +217,12 @@ def _backend_has(backend: Backend, image: str) -> bool:
         return False
 
 
-def push(backend: Backend, image: object, auth: object, reporter: Reporter) -> str:
+def push(backend: Backend, image: ImageRef, auth: RegistryAuth | None, reporter: Reporter) -> str:
     """Push `image` (an ImageRef with a tag) with the backend's own push; the digest the registry stored."""
     from unkey_deploy.image.push import _failure, _Transient, registry_of
 
     assert backend.binary
-    registry = registry_of(image)  # type: ignore[arg-type]
+    registry = registry_of(image)
     ref = str(image)
     with _private_dir() as directory:
         digestfile = directory / "digest"
@@ -239,7 +241,7 @@ def push(backend: Backend, image: object, auth: object, reporter: Reporter) -> s
                 if digest.startswith("sha256:"):
                     return digest
                 raise PushError(f"{backend.kind} did not report a digest for {ref}; push it again")
-            problem = _failure(_last_line(result.stderr) or "no reason given", image, registry)  # type: ignore[arg-type]
+            problem = _failure(_last_line(result.stderr) or "no reason given", image, registry)
             if not isinstance(problem, _Transient):
                 raise problem
             if attempt == ATTEMPTS:
@@ -250,12 +252,10 @@ def push(backend: Backend, image: object, auth: object, reporter: Reporter) -> s
     raise PushError(f"push of {ref} failed")  # not reached
 
 
-def _authfile(directory: Path, registry: str, auth: object) -> Path | None:
+def _authfile(directory: Path, registry: str, auth: RegistryAuth | None) -> Path | None:
     """A 0600 auth file for explicit credentials; else $DOCKER_CONFIG/config.json when set (the backend
     reads ~/.docker/config.json and its credential helpers by itself)."""
-    from unkey_deploy.image.push import RegistryAuth
-
-    if isinstance(auth, RegistryAuth):
+    if auth is not None:
         path = directory / "auth.json"
         token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

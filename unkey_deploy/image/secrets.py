@@ -15,9 +15,10 @@ import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from unkey_deploy.errors import UsageError
@@ -259,7 +260,10 @@ def secret_files(variables: BuildVariables) -> Iterator[Path]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _raise_on_sigterm() -> Any:
+_Handler = Callable[[int, FrameType | None], Any] | int  # what signal.signal takes and returns
+
+
+def _raise_on_sigterm() -> _Handler | None:
     """Install a SIGTERM → KeyboardInterrupt handler when none is set; return what to restore."""
     try:
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
@@ -269,7 +273,7 @@ def _raise_on_sigterm() -> Any:
         return None
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
