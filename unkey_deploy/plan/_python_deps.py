@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from unkey_deploy.plan._source import Source
@@ -68,7 +68,7 @@ def declared(src: Source) -> dict[str, set[str]]:
     return found
 
 
-def installed(src: Source, deps: dict[str, set[str]], extras_provide: dict[str, list[str]]) -> set[str]:
+def installed(src: Source, deps: dict[str, set[str]], extras_provide: Mapping[str, Sequence[str]]) -> set[str]:
     """Every package the runtime image gets: the declared ones and, from a lockfile, what they pull in."""
     found = set(deps)
     for name, extras in deps.items():

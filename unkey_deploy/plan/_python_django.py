@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
 
+from unkey_deploy.plan._python_rules import DjangoRules
 from unkey_deploy.plan._source import Source
 
 _SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
@@ -85,7 +85,7 @@ def find(src: Source) -> DjangoApp:
     return DjangoApp(settings, manage, _project(src, settings), files, text)
 
 
-def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -> tuple[list[str], list[str]]:
+def build_commands(app: DjangoApp, installed: set[str], rules: DjangoRules) -> tuple[list[str], list[str]]:
     """(commands, reasons): collectstatic when STATIC_ROOT is set, compress when COMPRESS_OFFLINE is."""
     where = app.settings or "settings"
     commands: list[tuple[str, str]] = []
@@ -93,12 +93,12 @@ def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -
     if app.static_root and not app.staticfiles_app:
         reasons.append(f"build: no collectstatic, django.contrib.staticfiles is not in INSTALLED_APPS of {where}")
     elif app.static_root:
-        commands.append((rules["collectstatic"], f"build: collectstatic, STATIC_ROOT is set in {where}"))
+        commands.append((rules.collectstatic, f"build: collectstatic, STATIC_ROOT is set in {where}"))
     elif app.static_root_conditional:
         return [], [f"build: no collectstatic, STATIC_ROOT is set only under a condition in {where} (run it from "
                     "the start command, or set STATIC_ROOT unconditionally)"]
     if app.compress_offline and "django-compressor" in installed:
-        commands.append((rules["compress"], f"build: compress, COMPRESS_OFFLINE is set in {where}"))
+        commands.append((rules.compress, f"build: compress, COMPRESS_OFFLINE is set in {where}"))
     if not commands:
         return [], reasons
     reasons += [why for _, why in commands]
@@ -108,7 +108,7 @@ def build_commands(app: DjangoApp, installed: set[str], rules: dict[str, Any]) -
         reasons.append(f"build: manage.py runs with {app.settings}, the settings the server loads")
     names = app.required_env()
     if names:
-        env.update({name: _placeholder(name, rules.get("placeholders") or {}) for name in names})
+        env.update({name: _placeholder(name, rules.placeholders) for name in names})
         reasons.append(f"build: {', '.join(names)} read by the settings without a default: a throwaway value on "
                        "the build steps only, unless a build variable sets it")
     pairs = [f'{name}="${{{name}:-{value}}}"' for name, value in env.items()]

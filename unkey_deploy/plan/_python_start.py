@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from unkey_deploy.plan._python_deps import normalize
+from unkey_deploy.plan._python_rules import PythonRules
 from unkey_deploy.plan._source import Source
 
 _SEGMENTS = re.compile(r"&&|\|\||;|\|")
@@ -46,10 +47,11 @@ def module_of(path: str, src: Source | None = None) -> str:
     return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def app_object(src: Source, unit: dict[str, Any], constructors: list[str], factories: list[str]) -> AppObject | None:
+def app_object(src: Source, rules: PythonRules, constructors: Sequence[str],
+               factories: Sequence[str]) -> AppObject | None:
     """The first `name = Constructor(` (or `= factory(`) in the usual app files, then the other top-level
     modules; failing that, a `def factory(` to call."""
-    files = _candidate_files(src, unit)
+    files = _candidate_files(src, rules)
     calls = "|".join(re.escape(c) for c in [*constructors, *factories])
     if calls:
         assigned = re.compile(rf"^(\w+)\s*(?::\s*[\w.\[\]]+\s*)?=\s*(?:{calls})\(", re.MULTILINE)
@@ -66,49 +68,49 @@ def app_object(src: Source, unit: dict[str, Any], constructors: list[str], facto
     return None
 
 
-def _candidate_files(src: Source, unit: dict[str, Any]) -> list[str]:
+def _candidate_files(src: Source, rules: PythonRules) -> list[str]:
     """The usual app files, the other top-level modules, then the usual files of each top-level package
     (and of src/ packages), then of the other top-level folders (namespace packages)."""
-    known = [name for name in unit.get("app_files", []) if src.exists(name)]
-    skip = set(unit.get("not_app_files", []))
+    known = [name for name in rules.app_files if src.exists(name)]
+    skip = set(rules.not_app_files)
     others = [name for name in src.list_dir() if name.endswith(".py") and name not in skip and src.exists(name)]
     packages = [d for d in src.subdirs() if src.exists(f"{d}/__init__.py")]
     packages += [f"src/{d}" for d in src.subdirs("src") if src.exists(f"src/{d}/__init__.py")]
-    not_dirs = {*unit.get("not_app_dirs", []), "src"}
+    not_dirs = {*rules.not_app_dirs, "src"}
     packages += [d for d in src.subdirs() if d.isidentifier() and d not in not_dirs and d not in packages]
-    inside = [f"{package}/{name}" for package in packages for name in unit.get("package_app_files", [])
+    inside = [f"{package}/{name}" for package in packages for name in rules.package_app_files
               if src.exists(f"{package}/{name}")]
     return list(dict.fromkeys([*known, *others, *inside]))
 
 
-def choose_server(unit: dict[str, Any], interface: str, installed: set[str],
+def choose_server(rules: PythonRules, interface: str, installed: set[str],
                   prefer: tuple[str, ...] = ()) -> Server:
     """The first installed server that speaks `interface` (those in `prefer` first); else the one the
     plan adds (`add_server`)."""
-    servers = [s for s in unit.get("servers", []) if interface in s.get("interfaces", [])]
-    servers.sort(key=lambda s: prefer.index(s["program"]) if s["program"] in prefer else len(prefer))
+    servers = [s for s in rules.servers if interface in s.interfaces]
+    servers.sort(key=lambda s: prefer.index(s.program) if s.program in prefer else len(prefer))
     for server in servers:
-        if normalize(server["package"]) in installed:
-            return Server(server["program"], server["package"], server["command"])
-    requirement = str(unit["add_server"][interface])
+        if normalize(server.package) in installed:
+            return Server(server.program, server.package, server.command)
+    requirement = rules.add_server[interface]
     package = normalize(re.split(r"[<>=!~\[]", requirement, maxsplit=1)[0])
-    server = next(s for s in servers if normalize(s["package"]) == package)
-    return Server(server["program"], server["package"], server["command"], added=requirement)
+    server = next(s for s in servers if normalize(s.package) == package)
+    return Server(server.program, server.package, server.command, added=requirement)
 
 
-def server_command(unit: dict[str, Any], server: Server, app: AppObject, interface: str) -> str:
-    spec = next(s for s in unit.get("servers", []) if s["program"] == server.program)
+def server_command(rules: PythonRules, server: Server, app: AppObject, interface: str) -> str:
+    spec = next(s for s in rules.servers if s.program == server.program)
     ref = app.ref
-    if app.factory and spec.get("factory"):
-        ref = spec["factory"].format(module=app.module, object=app.name)
+    if app.factory and spec.factory:
+        ref = spec.factory.format(module=app.module, object=app.name)
     return server.command.format(app=ref, interface=interface)
 
 
 def missing_programs(command: str, src: Source, installed: set[str], scripts: set[str],
-                     unit: dict[str, Any]) -> list[str]:
+                     rules: PythonRules) -> list[str]:
     """Commands of `command` that no installed package provides (and `python` files or modules missing)."""
-    builtins = set(unit.get("builtin_programs", []))
-    programs = {str(k): normalize(str(v)) for k, v in (unit.get("program_packages") or {}).items()}
+    builtins = rules.builtin_programs
+    programs = {k: normalize(v) for k, v in rules.program_packages.items()}
     missing: list[str] = []
     for segment in _SEGMENTS.split(command):
         try:

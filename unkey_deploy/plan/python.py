@@ -11,15 +11,15 @@ import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
 
 from unkey_deploy.plan import _python_django as django
 from unkey_deploy.plan import _python_start as start_rules
-from unkey_deploy.plan._buildpacks import Framework, PackageManager, load_buildpacks
+from unkey_deploy.plan._buildpacks import Framework, PackageManager
 from unkey_deploy.plan._commands import exec_form
 from unkey_deploy.plan._engine import Context
 from unkey_deploy.plan._model import CONTEXT, Plan, Recipe
 from unkey_deploy.plan._python_deps import declared, installed, normalize, read_requirements
+from unkey_deploy.plan._python_rules import AppFramework, python_rules
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan.procfile import web_command
 
@@ -28,11 +28,6 @@ TOOLS = "/opt/tools"
 _INCLUDE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
 _LOCAL = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:\.|/|file:)")
 _MANIFESTS = ("pyproject.toml", "Pipfile", "Pipfile.lock", ".python-version")
-
-
-def unit() -> dict[str, Any]:
-    """python.yaml as written: the tables beyond the common buildpack format (servers, programs, ...)."""
-    return load_buildpacks()["python"].data
 
 
 def plan(ctx: Context) -> Plan:
@@ -50,7 +45,7 @@ def plan(ctx: Context) -> Plan:
     _explain_default(ctx, version)
     image = ctx.image("python", python=version)
     workdir = "/app" if member == "." else f"/app/{member}"
-    have = installed(top if workspace else src, specs, unit().get("extras_provide") or {})
+    have = installed(top if workspace else src, specs, python_rules().extras_provide)
 
     steps = install_steps(ctx, pm, lockfile, deps, src, top, version, workspace)
     project_installed = bool(steps.project or (steps.dependencies and not steps.files))
@@ -231,29 +226,27 @@ def _start(ctx: Context, framework: Framework | None, have: set[str], src: Sourc
            project_installed: bool) -> Start:
     """The start command, in order: Procfile web:, the framework's app on a production server, an entry
     file, `python -m <package>`, the app's own console script."""
-    data = unit()
+    rules = python_rules()
     procfile = web_command(src)
     if procfile:
         ctx.reasons.append("start: the web: line of Procfile")
         return Start(procfile)
-    rules = next((f for f in data.get("frameworks", []) if framework and f.get("id") == framework.id), None)
-    if rules and rules["id"] == "django":
-        return _django_start(ctx, rules, have, src)
-    if rules and rules.get("interface"):
-        app = _configured_app(src) or start_rules.app_object(src, data, rules.get("app", []),
-                                                             rules.get("factories", []))
+    chosen = rules.framework(framework.id) if framework else None
+    if chosen and chosen.id == "django":
+        return _django_start(ctx, chosen, have, src)
+    if chosen and chosen.interface:
+        app = _configured_app(src) or start_rules.app_object(src, rules, chosen.app, chosen.factories)
         if app:
-            return _serve(ctx, app, rules["interface"], have, f"the {rules['id']} app")
-        ctx.reasons.append(f"start: no {rules['id']} app object found in the usual files or top-level modules")
-    for server in data.get("servers", []):
-        if normalize(server["package"]) not in have:
+            return _serve(ctx, app, chosen.interface, have, f"the {chosen.id} app")
+        ctx.reasons.append(f"start: no {chosen.id} app object found in the usual files or top-level modules")
+    for server in rules.servers:
+        if normalize(server.package) not in have:
             continue
-        for interface in server.get("interfaces", []):
-            constructors = [c for f in data.get("frameworks", []) if f.get("interface") == interface
-                            for c in f.get("app", [])]
-            app = start_rules.app_object(src, data, constructors, [])
+        for interface in server.interfaces:
+            constructors = [c for f in rules.frameworks if f.interface == interface for c in f.app]
+            app = start_rules.app_object(src, rules, constructors, [])
             if app:
-                return _serve(ctx, app, interface, have, "the app", (server["program"],))
+                return _serve(ctx, app, interface, have, "the app", (server.program,))
     entry = src.first(ctx.pack.entry_files)
     if entry:
         ctx.reasons.append(f"start: {entry} found")
@@ -285,9 +278,9 @@ def _configured_app(src: Source) -> start_rules.AppObject | None:
 
 def _serve(ctx: Context, app: start_rules.AppObject, interface: str, have: set[str], what: str,
            prefer: tuple[str, ...] = ()) -> Start:
-    data = unit()
-    server = start_rules.choose_server(data, interface, have, prefer)
-    command = start_rules.server_command(data, server, app, interface)
+    rules = python_rules()
+    server = start_rules.choose_server(rules, interface, have, prefer)
+    command = start_rules.server_command(rules, server, app, interface)
     where = f" ({app.file})" if app.file else ""
     if server.added:
         ctx.reasons.append(f"start: {server.program} serving {what} {app.ref}{where}; no {interface.upper()} server "
@@ -297,7 +290,7 @@ def _serve(ctx: Context, app: start_rules.AppObject, interface: str, have: set[s
     return Start(command, server)
 
 
-def _django_start(ctx: Context, rules: dict[str, Any], have: set[str], src: Source) -> Start:
+def _django_start(ctx: Context, rules: AppFramework, have: set[str], src: Source) -> Start:
     app = django.find(src)
     if app.settings:
         ctx.reasons.append(f"Django settings: {app.settings}")
@@ -307,14 +300,15 @@ def _django_start(ctx: Context, rules: dict[str, Any], have: set[str], src: Sour
         return Start("python manage.py runserver 0.0.0.0:$PORT",
                      warning="Django runs with its development server (runserver): add <project>/wsgi.py so a "
                      "production server can serve it")
-    asgi_deps = [d for d in rules.get("asgi_dependencies", []) if d in have]
+    asgi_deps = [d for d in rules.asgi_dependencies if d in have]
     if asgi_deps and app.has_asgi(src):
         target = start_rules.AppObject(f"{app.project}.asgi", "application")
         return _serve(ctx, target, "asgi", have, f"Django over ASGI ({asgi_deps[0]})", ("daphne",))
-    wsgi_servers = [s for s in unit().get("servers", []) if "wsgi" in s["interfaces"]]
-    if not any(normalize(s["package"]) in have for s in wsgi_servers) and app.has_asgi(src):
-        asgi_servers = [s for s in unit().get("servers", []) if "asgi" in s["interfaces"]]
-        if any(normalize(s["package"]) in have for s in asgi_servers):
+    servers = python_rules().servers
+    wsgi_servers = [s for s in servers if "wsgi" in s.interfaces]
+    if not any(normalize(s.package) in have for s in wsgi_servers) and app.has_asgi(src):
+        asgi_servers = [s for s in servers if "asgi" in s.interfaces]
+        if any(normalize(s.package) in have for s in asgi_servers):
             return _serve(ctx, start_rules.AppObject(f"{app.project}.asgi", "application"), "asgi", have,
                           "Django")
     if not src.exists(f"{app.project}/wsgi.py"):
@@ -335,7 +329,7 @@ def _pick_script(src: Source, scripts: set[str]) -> str | None:
 def _build_commands(ctx: Context, framework: Framework | None, src: Source, have: set[str]) -> list[str]:
     if not framework or framework.id != "django":
         return []
-    commands, reasons = django.build_commands(django.find(src), have, unit().get("django") or {})
+    commands, reasons = django.build_commands(django.find(src), have, python_rules().django)
     ctx.reasons.extend(reasons)
     return commands
 
@@ -344,14 +338,14 @@ def _native_packages(ctx: Context, have: set[str], specs: dict[str, set[str]]) -
     """Debian packages: to compile the dependencies (build stage only) and to load them (runtime)."""
     build: list[str] = []
     runtime: list[str] = []
-    for name, needs in (unit().get("native_packages") or {}).items():
-        key = normalize(str(name))
-        if key not in have or specs.get(key, set()) & {normalize(e) for e in needs.get("unless_extras", [])}:
+    for name, needs in python_rules().native_packages.items():
+        key = normalize(name)
+        if key not in have or specs.get(key, set()) & {normalize(e) for e in needs.unless_extras}:
             continue
-        build += [p for p in needs.get("build", []) if p not in build]
-        runtime += [p for p in needs.get("runtime", []) if p not in runtime]
-        parts = [f"build stage {' '.join(needs['build'])}" if needs.get("build") else "",
-                 f"runtime {' '.join(needs['runtime'])}" if needs.get("runtime") else ""]
+        build += [p for p in needs.build if p not in build]
+        runtime += [p for p in needs.runtime if p not in runtime]
+        parts = [f"build stage {' '.join(needs.build)}" if needs.build else "",
+                 f"runtime {' '.join(needs.runtime)}" if needs.runtime else ""]
         ctx.reasons.append(f"native packages for {name}: {', '.join(p for p in parts if p)}")
     return build, runtime
 
@@ -360,7 +354,7 @@ def _check_start(ctx: Context, plan: Plan, src: Source, have: set[str], scripts:
     """Say before any build when the start program is not in the runtime image (which package provides
     which command is Python's own knowledge; hard-coded ports are the common check of `ports:` rules)."""
     command = plan.start_command or ""
-    missing = start_rules.missing_programs(command, src, have, scripts, unit())
+    missing = start_rules.missing_programs(command, src, have, scripts, python_rules())
     for program in missing:
         ctx.reasons.append(f"start: {program} is not installed in the runtime image (no dependency provides it)")
         plan.warnings.append(f"the start command runs {program}, which nothing installs in the image: add it to "
@@ -372,6 +366,6 @@ def _explain_default(ctx: Context, version: str) -> None:
     last = ctx.reasons[-1] if ctx.reasons else ""
     if not last.startswith(f"python {version} (default"):
         return
-    why = unit().get("versions", {}).get("python", {}).get("default_why")
+    why = python_rules().default_why
     ctx.reasons[-1] = (f"python {version}: the default ({why}); nothing pins it in .python-version, runtime.txt, "
                        "a lockfile or requires-python") if why else last
