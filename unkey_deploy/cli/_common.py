@@ -1,17 +1,19 @@
-"""Plumbing the API commands share: the client and root key, the project/app/environment flags,
-`--output`, tables, confirmation prompts, and text from a server made safe to print."""
+"""Plumbing the API commands share: the client and root key (the `Api` flags every API command takes),
+the project/app/environment flags, `--output`, list paging, tables, confirmation prompts, and text from a
+server made safe to print."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from unkey_deploy.cli.options import Output
+from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
 from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from unkey_deploy.report import Reporter
 
 OUTPUTS = tuple(o.value for o in Output)
+T = TypeVar("T")
 
 
 def parse_output(value: str | Output) -> Output:
@@ -47,6 +50,61 @@ def require_project(project: str | None) -> str:
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
     return project
+
+
+def check_slugs(*flags: tuple[str, str]) -> None:
+    """Each (flag, value) a valid project, app or environment identifier; else a usage error naming the flag."""
+    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER, validate
+
+    for flag, value in flags:
+        problems = validate(RESOURCE_IDENTIFIER, value)
+        if problems:
+            raise UsageError(f"{flag} {problems[0].message}; {problems[0].fix}")
+
+
+@dataclass(frozen=True)
+class Api:
+    """Where the API is and the key to call it with: the --root-key, --api-url, --config and --local flags
+    of every API command (see `api_command`)."""
+
+    root_key: str | None = None
+    api_url: str | None = None
+    config: Path | None = None
+    local: bool = False
+
+    def client(self) -> Client:
+        return api_client(self.local, self.root_key, self.api_url, self.config)
+
+
+# The parameters `api_command` puts where a command's `api` parameter stands: name, flag type, default.
+API_FLAGS: tuple[tuple[str, object, object], ...] = (
+    ("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None), ("local", Local, False),
+)
+
+
+def api_command(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with its `api: Api` parameter replaced by the flags --root-key, --api-url, --config and
+    --local (shown in --help where the parameter stands); it is called with them as one `Api`."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name != "api":
+            parameters.append(parameter)
+            continue
+        parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
+                                         annotation=flag) for name, flag, default in API_FLAGS]
+
+    @functools.wraps(command)
+    def run(**arguments: Any) -> None:
+        flags = [arguments.pop(name, default) for name, _, default in API_FLAGS]
+        command(**arguments, api=Api(*flags))
+
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return run
 
 
 def api_client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
@@ -80,13 +138,17 @@ def interactive() -> bool:
     return sys.stdin.isatty() and not os.environ.get("CI")
 
 
-def confirm(question: str, *, yes: bool, what: str) -> None:
-    """Go on with `yes`; else ask on a terminal (default no); without one, a usage error naming --yes."""
-    if yes:
-        return
-    if not interactive():
+def can_confirm(*, yes: bool, what: str) -> None:
+    """Nothing with `yes` or on a terminal; without one, a usage error naming --yes (before any request)."""
+    if not yes and not interactive():
         raise UsageError(f"{what} needs confirmation: pass --yes (there is no terminal to ask on)")
-    if not typer.confirm(question, default=False, err=True):
+
+
+def confirm(question: str, *, yes: bool, what: str, err: bool = True) -> None:
+    """Go on with `yes`; else ask on a terminal (default no, on stderr unless not `err`); without one, a usage
+    error naming --yes."""
+    can_confirm(yes=yes, what=what)
+    if not yes and not typer.confirm(question, default=False, err=err):
         raise UnkeyError(f"{what} cancelled: nothing was changed")
 
 
@@ -103,11 +165,13 @@ def printable(text: object) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     """Columns padded to their widest cell; every cell made printable."""
-    cells = [header] + [[printable(cell) for cell in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
+    return "\n".join(columns([header] + [[printable(cell) for cell in row] for row in rows]))
+
+
+def columns(rows: list[list[str]]) -> list[str]:
+    """Rows of cells (already printable), each column padded to its widest cell, as lines."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
 # Paging and request checks of the platform commands (projects, apps, environments, domains).
@@ -128,47 +192,78 @@ def check_flags(operation: str, body: dict[str, Any], flags: dict[str, str]) -> 
     return build(lambda: require_valid(operation, body), flags)
 
 
-def list_pages(
-    client: Any, operation: str, body: dict[str, Any], *, all_pages: bool, cursor: str | None, what: str
-) -> list[dict[str, Any]]:
-    """The items of a paged list operation: one page (from `cursor`), or every page with `all_pages`."""
-    from unkey_deploy.api.platform import PlatformAPI
-
-    api = PlatformAPI(client)
-
-    def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        page = api.page(operation, body, page_cursor)
-        return page.items, page.cursor
-
-    return collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
-
-
-def collect_pages(
-    fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
+def list_items(
+    api: Api,
+    operation: str,
+    body: dict[str, Any],
+    flags: dict[str, str],
     *,
+    search: str | None,
+    limit: int | None,
     all_pages: bool,
     cursor: str | None,
     what: str,
 ) -> list[dict[str, Any]]:
-    """One page (from `cursor`), or every page with `all_pages`; a note on stderr when more remain."""
+    """The items of a paged platform list operation (`body` with --search and --limit), every flag checked
+    before the first request: one page (from `cursor`), or every page with `all_pages`."""
+    from unkey_deploy.api.platform import PlatformAPI
+
+    body = {**body, **{k: v for k, v in (("search", search), ("limit", limit)) if v is not None}}
+    check_flags(operation, {**body, **({"cursor": cursor} if cursor else {})}, flags)
+    with api.client() as client:
+        platform = PlatformAPI(client)
+
+        def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            page = platform.page(operation, body, page_cursor)
+            return page.items, page.cursor
+
+        return collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
+
+
+def print_list(fmt: Output, found: list[dict[str, Any]], *, empty: str, header: list[str],
+               row: Callable[[dict[str, Any]], list[str]]) -> None:
+    """What `list_items` found: JSON, `empty` when there is nothing, else a table with a `row` per item."""
+    if fmt is Output.json:
+        print_json(found)
+    elif not found:
+        print(empty)
+    else:
+        print(table(header, [row(item) for item in found]))
+
+
+def collect_pages(
+    fetch: Callable[[str | None], tuple[list[T], str | None]],
+    *,
+    all_pages: bool,
+    cursor: str | None,
+    what: str,
+    bad_cursor: str = "pass a cursor printed by this command, or leave --cursor out",
+    note_more: bool = True,
+) -> tuple[list[T], str | None]:
+    """One page (from `cursor`), or every page with `all_pages`, and the cursor of the next page; with
+    `note_more`, a note on stderr when more remain. A cursor the API rejects is a usage error saying
+    `bad_cursor`."""
     from unkey_deploy.errors import APIError
 
-    items: list[dict[str, Any]] = []
+    items: list[T] = []
     next_cursor = cursor
     while True:
         try:
             page, next_cursor = fetch(next_cursor)
         except APIError as exc:
             if next_cursor and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
-                raise UsageError(f"the API rejected --cursor={next_cursor}: pass a cursor printed by this "
-                                 "command, or leave --cursor out") from None
+                raise UsageError(f"the API rejected --cursor={next_cursor}: {bad_cursor}") from None
             raise
         items.extend(page)
         if not (all_pages and next_cursor):
             break
-    if next_cursor:
-        print(f"more {what}: pass --all, or --cursor={next_cursor} for the next page", file=sys.stderr)
-    return items
+    if next_cursor and note_more:
+        note_more_pages(what, next_cursor)
+    return items, next_cursor
+
+
+def note_more_pages(what: str, cursor: str) -> None:
+    print(f"more {what}: pass --all, or --cursor={cursor} for the next page", file=sys.stderr)
 
 
 def when(ms: object) -> str:

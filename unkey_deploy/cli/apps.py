@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP
 
 apps_app = typer.Typer(
@@ -27,6 +27,7 @@ FLAGS = {"project": "--project", "app": "SLUG", "slug": "--slug", "name": "--nam
          "limit": "--limit", "cursor": "--cursor", "search": "--search"}
 
 
+@common.api_command
 def list_apps(
     project: common.ProjectOption = None,
     search: common.SearchOption = None,
@@ -34,27 +35,17 @@ def list_apps(
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
-
     fmt = common.parse_output(output)
-    body: dict[str, Any] = {"project": common.require_project(project)}
-    body.update({k: v for k, v in (("search", search), ("limit", limit)) if v is not None})
-    common.check_flags("apps.listApps", {**body, **({"cursor": cursor} if cursor else {})}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
-        found = common.list_pages(client, "apps.listApps", body, all_pages=all_pages, cursor=cursor, what="apps")
-    if fmt is Output.json:
-        common.print_json(found)
-    elif not found:
-        print(f"No apps in project {common.printable(body['project'])}. "
-              "Create one with `unkey apps create --slug SLUG`.")
-    else:
-        rows = [[str(a.get("slug", "")), str(a.get("name", "")), _repository(a),
-                 str(a.get("currentDeploymentId") or "-"), str(a.get("id", ""))] for a in found]
-        print(common.table(["SLUG", "NAME", "REPOSITORY", "CURRENT DEPLOYMENT", "ID"], rows))
+    project_slug = common.require_project(project)
+    found = common.list_items(api, "apps.listApps", {"project": project_slug}, FLAGS, search=search, limit=limit,
+                              all_pages=all_pages, cursor=cursor, what="apps")
+    common.print_list(fmt, found, empty=f"No apps in project {common.printable(project_slug)}. "
+                      "Create one with `unkey apps create --slug SLUG`.",
+                      header=["SLUG", "NAME", "REPOSITORY", "CURRENT DEPLOYMENT", "ID"],
+                      row=lambda a: [str(a.get("slug", "")), str(a.get("name", "")), _repository(a),
+                                     str(a.get("currentDeploymentId") or "-"), str(a.get("id", ""))])
 
 
 def _repository(app: dict[str, Any]) -> str:
@@ -65,20 +56,18 @@ def _repository(app: dict[str, Any]) -> str:
     return f"{git['repository']}@{branch}" if branch else str(git["repository"])
 
 
+@common.api_command
 def get_app(
     slug: SlugArgument,
     project: common.ProjectOption = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = common.check_flags("apps.getApp", {"project": common.require_project(project), "app": slug}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = PlatformAPI(client).object("apps.getApp", body)
     if fmt is Output.json:
         common.print_json(found)
@@ -91,6 +80,7 @@ def get_app(
     ]))
 
 
+@common.api_command
 def create_app(
     slug: Annotated[str, typer.Option("--slug", metavar="SLUG", show_default=False,
                                       help="The app's slug: letters, digits, '_' and '-'.")],
@@ -101,10 +91,7 @@ def create_app(
     default_branch: Annotated[str | None, typer.Option(
         "--default-branch", metavar="BRANCH", help="The repository's production branch (with --repository).")] = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.errors import UsageError
@@ -118,7 +105,7 @@ def create_app(
         body["git"] = {"repository": repository,
                        **({"defaultBranch": default_branch} if default_branch is not None else {})}
     common.check_flags("apps.createApp", body, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         app_id = PlatformAPI(client).create_app(body["project"], shown_name, slug, repository=repository,
                                                 default_branch=default_branch)
     if fmt is Output.json:
@@ -131,15 +118,13 @@ def create_app(
         print(f"Connected repository {repository}: `unkey deploy --git` deploys what the platform builds from it")
 
 
+@common.api_command
 def delete_app(
     slug: SlugArgument,
     project: common.ProjectOption = None,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -148,7 +133,7 @@ def delete_app(
     where = f"{body['project']}/{slug}"
     common.confirm(f"Delete app {where} with its environments, deployments and domains?", yes=yes,
                    what=f"deleting app {where}")
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         PlatformAPI(client).call("apps.deleteApp", body)
     if fmt is Output.json:
         common.print_json({"project": body["project"], "app": slug, "deleted": True})

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError
 
 domains_app = typer.Typer(
@@ -31,6 +31,7 @@ FLAGS = {"project": "--project", "app": "--app", "environment": "--env", "domain
          "cursor": "--cursor", "search": "--search"}
 
 
+@common.api_command
 def list_domains(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
@@ -40,46 +41,34 @@ def list_domains(
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
-
     fmt = common.parse_output(output)
-    body: dict[str, Any] = {"project": common.require_project(project), "app": app_, "environment": env}
-    body.update({k: v for k, v in (("search", search), ("limit", limit)) if v is not None})
-    common.check_flags("domains.listDomains", {**body, **({"cursor": cursor} if cursor else {})}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
-        found = common.list_pages(client, "domains.listDomains", body, all_pages=all_pages, cursor=cursor,
-                                  what="domains")
-    if fmt is Output.json:
-        common.print_json(found)
-    elif not found:
-        print(f"No domains on {body['project']}/{app_}/{env}. Add one with `unkey domains add DOMAIN`.")
-    else:
-        rows = [[str(d.get("domain", "")), str(d.get("status", "")), common.when(d.get("createdAt")),
-                 str(d.get("id", ""))] for d in found]
-        print(common.table(["DOMAIN", "STATUS", "CREATED", "ID"], rows))
+    body = {"project": common.require_project(project), "app": app_, "environment": env}
+    found = common.list_items(api, "domains.listDomains", body, FLAGS, search=search, limit=limit,
+                              all_pages=all_pages, cursor=cursor, what="domains")
+    common.print_list(fmt, found, empty=f"No domains on {body['project']}/{app_}/{env}. "
+                      "Add one with `unkey domains add DOMAIN`.",
+                      header=["DOMAIN", "STATUS", "CREATED", "ID"],
+                      row=lambda d: [str(d.get("domain", "")), str(d.get("status", "")),
+                                     common.when(d.get("createdAt")), str(d.get("id", ""))])
 
 
+@common.api_command
 def add_domain(
     domain: DomainArgument,
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "production",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = {"project": common.require_project(project), "app": app_, "environment": env, "domain": domain}
     common.check_flags("domains.createDomain", body, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         created = PlatformAPI(client).object("domains.createDomain", body, idempotent=False)
     if fmt is Output.json:
         common.print_json(created)
@@ -110,19 +99,17 @@ def _get(api: Any, domain: str) -> dict[str, Any]:
     return found
 
 
+@common.api_command
 def get_domain(
     domain: DomainArgument,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.getDomain", {"domain": domain}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = _get(PlatformAPI(client), domain)
     if fmt is Output.json:
         common.print_json(found)
@@ -142,19 +129,17 @@ def _print_domain(found: dict[str, Any]) -> None:
         print(_records_table(records))
 
 
+@common.api_command
 def verify_domain(
     domain: DomainArgument,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.verifyDomain", {"domain": domain}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         api = PlatformAPI(client)
         api.call("domains.verifyDomain", {"domain": domain})
         found = _get(api, domain)
@@ -177,21 +162,19 @@ def verify_domain(
                          "propagate, then run this again")
 
 
+@common.api_command
 def remove_domain(
     domain: DomainArgument,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
     common.confirm(f"Remove {domain}? It stops routing to its environment.", yes=yes, what=f"removing {domain}")
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         PlatformAPI(client).call("domains.deleteDomain", {"domain": domain})
     if fmt is Output.json:
         common.print_json({"domain": domain, "removed": True})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -40,36 +40,30 @@ env_app = typer.Typer(
 
 
 def _environment(project: str | None, app: str, env: str) -> EnvironmentRef:
-    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER, validate
     from unkey_deploy.api.variables import EnvironmentRef
 
     ref = EnvironmentRef(common.require_project(project), app, env)
-    for flag, value in (("--project", ref.project), ("--app", ref.app), ("--env", ref.environment)):
-        problems = validate(RESOURCE_IDENTIFIER, value)
-        if problems:
-            raise UsageError(f"{flag} {problems[0].message}; {problems[0].fix}")
+    common.check_slugs(("--project", ref.project), ("--app", ref.app), ("--env", ref.environment))
     return ref
 
 
 # list
 
 
+@common.api_command
 def list_variables(
     reveal: Annotated[bool, typer.Option("--reveal", help="Show the values of recoverable variables.")] = False,
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = VariablesAPI(client).list_all(ref)
     if fmt is Output.json:
         print(json.dumps([_as_json(v, reveal) for v in found], indent=2))
@@ -78,7 +72,7 @@ def list_variables(
         print(f"No runtime variables in {ref}.")
         return
     header = ["KEY", "KIND", "CREATED", *(["VALUE"] if reveal else [])]
-    rows = [[v.key, v.kind, _when(v.created_at), *([_shown_value(v)] if reveal else [])] for v in found]
+    rows = [[v.key, v.kind, common.when(v.created_at), *([_shown_value(v)] if reveal else [])] for v in found]
     print(common.table(header, rows))
     if not reveal and any(v.kind == "recoverable" for v in found):
         print("values hidden: pass --reveal to show recoverable ones (writeonly values cannot be read back)",
@@ -98,17 +92,10 @@ def _shown_value(variable: Variable) -> str:
     return variable.value if variable.value is not None else "-"
 
 
-def _when(ms: int | None) -> str:
-    from datetime import UTC, datetime
-
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 # set
 
 
+@common.api_command
 def set_variables(
     assignments: Annotated[
         list[str] | None,
@@ -130,10 +117,7 @@ def set_variables(
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.variables import SYSTEM_VARIABLES, BatchFailed, VariablesAPI
 
@@ -148,7 +132,7 @@ def set_variables(
             common.warn(f"{name} is set by the platform in every instance; the platform's value wins over yours")
     human = sys.stdout if fmt is Output.text else sys.stderr
     removed: list[str] = []
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         api = VariablesAPI(client)
         if prune:
             existing = [v.key for v in api.list_all(ref)]
@@ -248,23 +232,21 @@ def _parse_dotenv(parse: object, text: str, source: str) -> dict[str, str]:
 # unset
 
 
+@common.api_command
 def unset_variables(
     names: Annotated[list[str], typer.Argument(metavar="KEY...", show_default=False, help="Variables to remove.")],
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.variables import BatchFailed, VariablesAPI, check_name
 
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     unique = list(dict.fromkeys(check_name(name) for name in names))
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         try:
             VariablesAPI(client).remove(ref, unique)
         except BatchFailed as exc:
@@ -279,16 +261,14 @@ def unset_variables(
 # pull
 
 
+@common.api_command
 def pull(
     file: Annotated[Path, typer.Argument(metavar="[FILE]", help="Where to write [default: .env].")] = Path(".env"),
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
@@ -297,7 +277,7 @@ def pull(
         raise UsageError(f"{file} exists: pass --force to replace it, or name another FILE")
     if file.is_dir():
         raise UsageError(f"{file} is a directory: name a file, e.g. {file / '.env'}")
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = VariablesAPI(client).list_all(ref)
     _write_private(file, render_dotenv(found, str(ref)))
     readable = sum(1 for v in found if v.kind == "recoverable" and v.value is not None)

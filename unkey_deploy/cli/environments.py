@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli._settings import NONE_WORDS, command_words, parse_healthcheck, parse_region
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ LABELS = {
     "rootDirectory": "Root directory", "buildCommand": "Build command", "watchPaths": "Watch paths",
     "autoDeploy": "Auto deploy", "regions": "Regions",
 }
-NONE_WORDS = ("none", "off", "")
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the changes; send nothing.")]
 
 
@@ -62,21 +62,19 @@ def _names(project: str | None, app: str, env: str) -> tuple[str, str, str]:
 # list / get / settings
 
 
+@common.api_command
 def list_environments(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     project_slug = common.require_project(project)
     common.check_flags("environments.listEnvironments", {"project": project_slug, "app": app_}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = PlatformAPI(client).environments(project_slug, app_)
     if fmt is Output.json:
         common.print_json(found)
@@ -90,21 +88,19 @@ def list_environments(
     print(common.table(["SLUG", "KIND", "PORT", "CPU", "MEMORY", "HEALTH CHECK", "ID"], rows))
 
 
+@common.api_command
 def show_settings(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI, current_settings
 
     fmt = common.parse_output(output)
     names = _names(project, app_, env)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         found = PlatformAPI(client).environment(*names)
     if fmt is Output.json:
         common.print_json(found)
@@ -143,6 +139,7 @@ def show_value(name: str, value: Any) -> str:
 # set
 
 
+@common.api_command
 def set_settings(
     env: Annotated[str, typer.Option("--env", envvar="UNKEY_ENV", metavar="SLUG", show_default=False,
                                      help="Environment slug or ID (required).")],
@@ -176,10 +173,7 @@ def set_settings(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     fmt = common.parse_output(output)
     names = _names(project, app_, env)
@@ -190,7 +184,7 @@ def set_settings(
     if healthcheck is not None:
         wanted["healthcheck"] = parse_healthcheck(healthcheck)
     if command is not None:
-        wanted["command"] = _words(command)
+        wanted["command"] = command_words(command)
     for name, value in (("dockerfile", dockerfile), ("buildCommand", build_command)):
         if value is not None:
             wanted[name] = None if value.strip().lower() in NONE_WORDS else value
@@ -202,46 +196,12 @@ def set_settings(
         raise UsageError("nothing to set: pass at least one setting, e.g. --port 3000 or --healthcheck GET:/healthz")
     common.check_flags("environments.updateSettings",
                        {"project": names[0], "app": names[1], "environment": names[2], **wanted}, FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         from unkey_deploy.api.platform import PlatformAPI
 
         result = apply_settings(PlatformAPI(client), names, wanted, dry_run=dry_run, fmt=fmt)
     if fmt is Output.json:
         common.print_json(result)
-
-
-def parse_healthcheck(text: str) -> dict[str, Any] | None:
-    """`GET:/healthz`, `GET /healthz` or `/healthz` (GET); `none` removes the health check."""
-    value = text.strip()
-    if value.lower() in NONE_WORDS:
-        return None
-    method, sep, path = value.replace(" ", ":", 1).partition(":")
-    if not sep:
-        method, path = "GET", value
-    if not path.startswith("/"):
-        raise UsageError(f"--healthcheck must be METHOD:PATH such as GET:/healthz, got {text!r}")
-    return {"method": method.upper(), "path": path}
-
-
-def parse_region(text: str) -> dict[str, Any]:
-    name, _, replicas = text.partition(":")
-    low, high = 1, 1
-    if replicas:
-        first, dash, second = replicas.partition("-")
-        if not first.isdigit() or (dash and not second.isdigit()):
-            raise UsageError(f"--region must be NAME or NAME:MIN-MAX such as us-east-1:1-3, got {text!r}")
-        low = int(first)
-        high = int(second) if dash else low
-        if high < low:
-            raise UsageError(f"--region {text}: the maximum replicas must be at least the minimum")
-    return {"name": name, "replicas": {"min": low, "max": high}}
-
-
-def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command)
-    except ValueError as exc:
-        raise UsageError(f"--command cannot be split into words ({exc}); check its quotes") from None
 
 
 def apply_settings(api: PlatformAPI, names: tuple[str, str, str], wanted: dict[str, Any], *, dry_run: bool,
@@ -302,6 +262,7 @@ def apply_domains(api: PlatformAPI, names: tuple[str, str, str], domains: list[s
 # apply
 
 
+@common.api_command
 def apply(
     directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="Directory holding unkey.yaml.")] = Path("."),
     env: Annotated[str | None, typer.Option("--env", envvar="UNKEY_ENV", metavar="SLUG",
@@ -311,10 +272,7 @@ def apply(
     app_: Annotated[str | None, typer.Option("--app", envvar="UNKEY_APP", metavar="SLUG",
                                              help="App slug [default: app: in unkey.yaml, then default].")] = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.settings_code import load_settings
@@ -335,7 +293,7 @@ def apply(
     project_slug = common.require_project(project or code.project)
     app_slug = app_ or code.app or "default"
     results = []
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         api = PlatformAPI(client)
         for name, wanted in targets.items():
             names = _names(project_slug, app_slug, name)

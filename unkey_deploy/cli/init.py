@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, NotFoundError, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ SKIP_DIRS = {"node_modules", ".git", "vendor", "dist", "build", "target", ".venv
 MAX_SCANNED = 400
 
 
+@common.api_command
 def init(
     path: Annotated[Path, typer.Argument(metavar="[PATH]", help="The app's directory.")] = Path("."),
     project: Annotated[str | None, typer.Option("--project", envvar="UNKEY_PROJECT", metavar="SLUG",
@@ -50,14 +51,10 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist and differ.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults instead of asking (CI).")] = False,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
-    from unkey_deploy.api.schemas import RESOURCE_IDENTIFIER, validate
-    from unkey_deploy.cli.environments import parse_healthcheck
+    from unkey_deploy.cli._settings import parse_healthcheck
     from unkey_deploy.settings_code import load_settings
 
     fmt = common.parse_output(output)
@@ -69,13 +66,10 @@ def init(
     check = parse_healthcheck(healthcheck) if healthcheck is not None else _detect_healthcheck(directory)
     project_slug = project or existing.project or _ask("Project slug", _slug(directory.name), yes)
     app_slug = app_ or existing.app or _ask("App slug", "default", yes)
-    for flag, value in (("--project", project_slug), ("--app", app_slug), ("--env", env)):
-        problems = validate(RESOURCE_IDENTIFIER, value)
-        if problems:
-            raise UsageError(f"{flag} {problems[0].message}; {problems[0].fix}")
+    common.check_slugs(("--project", project_slug), ("--app", app_slug), ("--env", env))
 
     human = sys.stdout if fmt is Output.text else sys.stderr
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         created = _ensure_exists(PlatformAPI(client), project_slug, app_slug, human)
     config_text = render_config(project_slug, app_slug, port, check)
     if force and existing.path is not None:  # keep the file's other settings (image, variables, build, ...)
@@ -96,7 +90,7 @@ def init(
     if not no_workflow and action == DEFAULT_ACTION:
         print(f"In {WORKFLOW}, replace your-org/unkey-deploy with the repository that hosts the deploy action, and "
               "add the UNKEY_ROOT_KEY secret to the repository.", file=human)
-    where = " --local" if local else ""
+    where = " --local" if api.local else ""
     print(f"Next: unkey deploy --build{where}   (project {project_slug}, app {app_slug} come from unkey.yaml)",
           file=human)
 

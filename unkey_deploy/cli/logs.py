@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ FOLLOW_PAGE = 1000
 TAIL_LINES = 20
 
 
+@common.api_command
 def logs(
     deployment_id: Annotated[
         str | None, typer.Argument(metavar="[DEPLOYMENT_ID]", show_default=False, help="Deployment ID, e.g. d_abc123.")
@@ -69,10 +70,7 @@ def logs(
     limit: Annotated[int, typer.Option(help="At most this many lines (the newest), 1 to 10000.")] = 100,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep polling for new lines until Ctrl-C.")] = False,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.logs import MAX_LIMIT, build_query, parse_severities, parse_time
 
@@ -87,7 +85,7 @@ def logs(
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}, got {limit}")
     severities = parse_severities(severity)
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         where = _filter(client, deployment_id, project, app_, env, all_deployments)
         from dataclasses import replace
 

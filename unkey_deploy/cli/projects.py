@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from unkey_deploy.cli import _common as common
-from unkey_deploy.cli.options import ApiUrl, ConfigPath, Local, Output, RootKey
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP
 
 projects_app = typer.Typer(
@@ -26,47 +26,35 @@ SlugArgument = Annotated[str, typer.Argument(metavar="SLUG", show_default=False,
 LIST_FLAGS = {"limit": "--limit", "cursor": "--cursor", "search": "--search"}
 
 
+@common.api_command
 def list_projects(
     search: common.SearchOption = None,
     limit: common.LimitOption = None,
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
-
     fmt = common.parse_output(output)
-    body: dict[str, Any] = {k: v for k, v in (("search", search), ("limit", limit)) if v is not None}
-    common.check_flags("projects.listProjects", {**body, **({"cursor": cursor} if cursor else {})}, LIST_FLAGS)
-    with common.api_client(local, root_key, api_base_url, config) as client:
-        found = common.list_pages(client, "projects.listProjects", body, all_pages=all_pages, cursor=cursor,
-                                  what="projects")
-    if fmt is Output.json:
-        common.print_json(found)
-    elif not found:
-        print("No projects. Create one with `unkey projects create --slug SLUG`.")
-    else:
-        rows = [[str(p.get("slug", "")), str(p.get("name", "")), str(p.get("id", "")), common.when(p.get("createdAt"))]
-                for p in found]
-        print(common.table(["SLUG", "NAME", "ID", "CREATED"], rows))
+    found = common.list_items(api, "projects.listProjects", {}, LIST_FLAGS, search=search, limit=limit,
+                              all_pages=all_pages, cursor=cursor, what="projects")
+    common.print_list(fmt, found, empty="No projects. Create one with `unkey projects create --slug SLUG`.",
+                      header=["SLUG", "NAME", "ID", "CREATED"],
+                      row=lambda p: [str(p.get("slug", "")), str(p.get("name", "")), str(p.get("id", "")),
+                                     common.when(p.get("createdAt"))])
 
 
+@common.api_command
 def get_project(
     slug: SlugArgument,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = common.check_flags("projects.getProject", {"project": slug}, {"project": "SLUG"})
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         project = PlatformAPI(client).object("projects.getProject", body)
     if fmt is Output.json:
         common.print_json(project)
@@ -78,15 +66,13 @@ def get_project(
     ]))
 
 
+@common.api_command
 def create_project(
     slug: Annotated[str, typer.Option("--slug", metavar="SLUG", show_default=False,
                                       help="The project's slug: letters, digits, '_' and '-'.")],
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Display name [default: SLUG].")] = None,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -94,7 +80,7 @@ def create_project(
     shown_name = name if name is not None else slug
     common.check_flags("projects.createProject", {"name": shown_name, "slug": slug},
                        {"name": "--name", "slug": "--slug"})
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         project_id = PlatformAPI(client).create_project(shown_name, slug)
     if fmt is Output.json:
         common.print_json({"id": project_id, "slug": slug, "name": shown_name})
@@ -102,14 +88,12 @@ def create_project(
         print(f"Created project {common.printable(slug)} ({common.printable(project_id)})")
 
 
+@common.api_command
 def delete_project(
     slug: SlugArgument,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    root_key: RootKey = None,
-    api_base_url: ApiUrl = None,
-    config: ConfigPath = None,
-    local: Local = False,
+    api: common.Api = common.Api(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -117,7 +101,7 @@ def delete_project(
     body = common.check_flags("projects.deleteProject", {"project": slug}, {"project": "SLUG"})
     common.confirm(f"Delete project {slug} with all its apps, environments, deployments and domains?", yes=yes,
                    what=f"deleting project {slug}")
-    with common.api_client(local, root_key, api_base_url, config) as client:
+    with api.client() as client:
         PlatformAPI(client).call("projects.deleteProject", body)
     if fmt is Output.json:
         common.print_json({"project": slug, "deleted": True})
