@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from unkey_deploy.cli.local import parse_steps
 from unkey_deploy.errors import UsageError
 from unkey_deploy.local.runtime import SimulateRuntime
+from unkey_deploy.local.serve import parse_steps
 
 
 def test_parse_steps_with_fixed_times():

@@ -1,4 +1,4 @@
-"""Plumbing the API commands share: the client and root key (the `Api` flags every API command takes),
+"""Plumbing the API commands share: the client and root key (`ApiAccess`, the flags every API command takes),
 the project/app/environment flags, `--output`, list paging, tables, confirmation prompts, and text from a
 server made safe to print."""
 
@@ -63,7 +63,7 @@ def check_slugs(*flags: tuple[str, str]) -> None:
 
 
 @dataclass(frozen=True)
-class Api:
+class ApiAccess:
     """Where the API is and the key to call it with: the --root-key, --api-url, --config and --local flags
     of every API command (see `api_command`)."""
 
@@ -76,22 +76,22 @@ class Api:
         return api_client(self.local, self.root_key, self.api_url, self.config)
 
 
-# The parameters `api_command` puts where a command's `api` parameter stands: name, flag type, default.
+# The parameters `api_command` puts where a command's `access` parameter stands: name, flag type, default.
 API_FLAGS: tuple[tuple[str, object, object], ...] = (
     ("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None), ("local", Local, False),
 )
 
 
 def api_command(command: Callable[..., None]) -> Callable[..., None]:
-    """`command` with its `api: Api` parameter replaced by the flags --root-key, --api-url, --config and
-    --local (shown in --help where the parameter stands); it is called with them as one `Api`."""
+    """`command` with its `access: ApiAccess` parameter replaced by the flags --root-key, --api-url, --config
+    and --local (shown in --help where the parameter stands); it is called with them as one `ApiAccess`."""
     import functools
     import inspect
 
     signature = inspect.signature(command, eval_str=True)
     parameters: list[inspect.Parameter] = []
     for parameter in signature.parameters.values():
-        if parameter.name != "api":
+        if parameter.name != "access":
             parameters.append(parameter)
             continue
         parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
@@ -100,7 +100,7 @@ def api_command(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def run(**arguments: Any) -> None:
         flags = [arguments.pop(name, default) for name, _, default in API_FLAGS]
-        command(**arguments, api=Api(*flags))
+        command(**arguments, access=ApiAccess(*flags))
 
     run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
@@ -193,7 +193,7 @@ def check_flags(operation: str, body: dict[str, Any], flags: dict[str, str]) -> 
 
 
 def list_items(
-    api: Api,
+    access: ApiAccess,
     operation: str,
     body: dict[str, Any],
     flags: dict[str, str],
@@ -210,14 +210,15 @@ def list_items(
 
     body = {**body, **{k: v for k, v in (("search", search), ("limit", limit)) if v is not None}}
     check_flags(operation, {**body, **({"cursor": cursor} if cursor else {})}, flags)
-    with api.client() as client:
+    with access.client() as client:
         platform = PlatformAPI(client)
 
         def fetch(page_cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
             page = platform.page(operation, body, page_cursor)
             return page.items, page.cursor
 
-        return collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
+        items, _ = collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
+    return items
 
 
 def print_list(fmt: Output, found: list[dict[str, Any]], *, empty: str, header: list[str],
@@ -251,7 +252,8 @@ def collect_pages(
         try:
             page, next_cursor = fetch(next_cursor)
         except APIError as exc:
-            if next_cursor and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
+            rejected = exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower()
+            if next_cursor is not None and rejected:
                 raise UsageError(f"the API rejected --cursor={next_cursor}: {bad_cursor}") from None
             raise
         items.extend(page)

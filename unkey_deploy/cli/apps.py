@@ -35,11 +35,11 @@ def list_apps(
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     fmt = common.parse_output(output)
     project_slug = common.require_project(project)
-    found = common.list_items(api, "apps.listApps", {"project": project_slug}, FLAGS, search=search, limit=limit,
+    found = common.list_items(access, "apps.listApps", {"project": project_slug}, FLAGS, search=search, limit=limit,
                               all_pages=all_pages, cursor=cursor, what="apps")
     common.print_list(fmt, found, empty=f"No apps in project {common.printable(project_slug)}. "
                       "Create one with `unkey apps create --slug SLUG`.",
@@ -61,13 +61,13 @@ def get_app(
     slug: SlugArgument,
     project: common.ProjectOption = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = common.check_flags("apps.getApp", {"project": common.require_project(project), "app": slug}, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         found = PlatformAPI(client).object("apps.getApp", body)
     if fmt is Output.json:
         common.print_json(found)
@@ -91,7 +91,7 @@ def create_app(
     default_branch: Annotated[str | None, typer.Option(
         "--default-branch", metavar="BRANCH", help="The repository's production branch (with --repository).")] = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.errors import UsageError
@@ -105,7 +105,7 @@ def create_app(
         body["git"] = {"repository": repository,
                        **({"defaultBranch": default_branch} if default_branch is not None else {})}
     common.check_flags("apps.createApp", body, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         app_id = PlatformAPI(client).create_app(body["project"], shown_name, slug, repository=repository,
                                                 default_branch=default_branch)
     if fmt is Output.json:
@@ -124,7 +124,7 @@ def delete_app(
     project: common.ProjectOption = None,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -133,7 +133,7 @@ def delete_app(
     where = f"{body['project']}/{slug}"
     common.confirm(f"Delete app {where} with its environments, deployments and domains?", yes=yes,
                    what=f"deleting app {where}")
-    with api.client() as client:
+    with access.client() as client:
         PlatformAPI(client).call("apps.deleteApp", body)
     if fmt is Output.json:
         common.print_json({"project": body["project"], "app": slug, "deleted": True})

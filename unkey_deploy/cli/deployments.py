@@ -7,23 +7,19 @@ output follow `unkey deploy`.
 from __future__ import annotations
 
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
-from unkey_deploy.cli.options import ConfigPath as ConfigOption
-from unkey_deploy.cli.options import Local as LocalOption
+from unkey_deploy.cli import _common as common
 from unkey_deploy.cli.options import Output, timeout_seconds
-from unkey_deploy.cli.options import RootKey as RootKeyOption
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api.client import Client
-    from unkey_deploy.api.deployments import Action, Deployment, ListFilters, Page, PublicDeployments
+    from unkey_deploy.api.deployments import Action, Deployment, ListFilters, PublicDeployments
 
 deployments_app = typer.Typer(
     name="deployments",
@@ -41,9 +37,6 @@ deployments_app = typer.Typer(
 
 OutputOption = Annotated[Output, typer.Option(help="text, or json for scripts.")]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", show_default=False, help="Deployment ID, e.g. d_abc123.")]
-YesOption = Annotated[
-    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
-]
 TimeoutOption = Annotated[
     float,
     typer.Option(envvar="UNKEY_TIMEOUT", callback=timeout_seconds, help="Seconds to wait for the change to show."),
@@ -55,16 +48,6 @@ LIST_FLAGS = {
     "project": "--project", "app": "--app", "environment": "--env", "status": "--status", "limit": "--limit",
     "cursor": "--cursor",
 }
-
-
-def _client(local: bool, root_key: str | None, api_url: str | None, config: Path | None) -> Client:
-    from unkey_deploy.api.client import open_client
-    from unkey_deploy.cli._common import resolve_target_api
-    from unkey_deploy.report.plain import PlainReporter
-
-    notes = PlainReporter(sys.stderr)
-    url, key = resolve_target_api(local, root_key, api_url, config, notes)
-    return open_client(url, key, notes.warn)
 
 
 def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
@@ -85,6 +68,7 @@ def _describe(api: PublicDeployments, deployment_id: str) -> Deployment:
 # list
 
 
+@common.api_command
 def list_deployments(
     project: Annotated[str | None, typer.Option(envvar="UNKEY_PROJECT", help="Only this project (ID or slug).")] = None,
     app_: Annotated[
@@ -100,25 +84,24 @@ def list_deployments(
     all_pages: Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")] = False,
     cursor: Annotated[str | None, typer.Option(help="Start at this page (printed when there are more).")] = None,
     output: OutputOption = Output.text,
-    root_key: RootKeyOption = None,
-    api_base_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    local: LocalOption = False,
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.deployments import PublicDeployments
+    from unkey_deploy.cli.api_flags import build
 
     filters = _list_filters(project, app_, env, status, limit)
-    client = _client(local, root_key, api_base_url, config)
-    with client:
-        api = PublicDeployments(client)
-        found: list[Deployment] = []
-        next_cursor = cursor
-        while True:
-            page = _page(api, filters, next_cursor)
-            found.extend(page.deployments)
-            next_cursor = page.cursor
-            if not (all_pages and next_cursor):
-                break
+    with access.client() as client:
+        deployments = PublicDeployments(client)
+
+        def fetch(page_cursor: str | None) -> tuple[list[Deployment], str | None]:
+            build(lambda: filters.body(page_cursor), LIST_FLAGS)
+            page = deployments.page(filters, page_cursor)
+            return list(page.deployments), page.cursor
+
+        found, next_cursor = common.collect_pages(
+            fetch, all_pages=all_pages, cursor=cursor, what="deployments", note_more=False,
+            bad_cursor="pass a cursor printed by `unkey deployments list` unchanged, or leave it out to start from "
+            "the newest deployment")
     found.sort(key=lambda d: -(d.created_at or 0))  # newest first; stable for equal times
     if output is Output.json:
         from unkey_deploy.report.safe import json_text
@@ -127,7 +110,7 @@ def list_deployments(
     else:
         print(_table(found, show_app=app_ is None))
     if next_cursor:
-        print(f"more deployments: pass --all, or --cursor={next_cursor} for the next page", file=sys.stderr)
+        common.note_more_pages("deployments", next_cursor)
 
 
 def _list_filters(
@@ -156,22 +139,6 @@ def _list_filters(
     return filters
 
 
-def _page(api: PublicDeployments, filters: ListFilters, cursor: str | None) -> Page:
-    from unkey_deploy.cli.api_flags import build
-    from unkey_deploy.errors import APIError
-
-    build(lambda: filters.body(cursor), LIST_FLAGS)
-    try:
-        return api.page(filters, cursor)
-    except APIError as exc:
-        if cursor is not None and exc.status == 400 and "cursor" in " ".join([exc.message, *exc.details]).lower():
-            raise UsageError(
-                f"the API rejected --cursor={cursor}: pass a cursor printed by `unkey deployments list` "
-                "unchanged, or leave it out to start from the newest deployment"
-            ) from None
-        raise
-
-
 def _table(deployments: list[Deployment], *, show_app: bool) -> str:
     import time
 
@@ -184,8 +151,7 @@ def _table(deployments: list[Deployment], *, show_app: bool) -> str:
         app = [f"{d.project}/{d.app}"] if show_app else []
         created = _age(now_ms - d.created_at) if d.created_at else "-"
         rows.append(["*" if d.is_current else "", d.id, d.status, *app, d.environment, _source(d), created])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines = common.columns(rows)
     if any(d.is_current for d in deployments):
         lines.append("* current deployment (serves production traffic)")
     return "\n".join(lines)
@@ -208,18 +174,16 @@ def _age(ms: int) -> str:
 # get
 
 
+@common.api_command
 def get(
     deployment_id: IdArgument,
     output: OutputOption = Output.text,
-    root_key: RootKeyOption = None,
-    api_base_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    local: LocalOption = False,
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.deployments import PublicDeployments
     from unkey_deploy.pipeline import url_for
 
-    with _client(local, root_key, api_base_url, config) as client:
+    with access.client() as client:
         deployment = _describe(PublicDeployments(client), deployment_id)
     if output is Output.json:
         from unkey_deploy.report.safe import json_text
@@ -230,17 +194,9 @@ def get(
 
 
 def _details(d: Deployment) -> str:
-    from datetime import UTC, datetime
-
     from unkey_deploy.pipeline import url_for
     from unkey_deploy.report.safe import lines as lines_of
     from unkey_deploy.report.safe import text
-
-    def when(ms: Any) -> str:
-        if not isinstance(ms, int):
-            return "-"
-        return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
     raw = d.raw
     lines = [
         f"Deployment {d.id}",
@@ -260,10 +216,10 @@ def _details(d: Deployment) -> str:
     lines += [
         f"    Actions: {text(', '.join(d.available_actions[:50])) or 'none'}",
         f"    Regions: {_value(raw.get('regions') or []) if raw.get('regions') else 'none'}",
-        f"    Created: {when(raw.get('createdAt'))}",
+        f"    Created: {common.when(raw.get('createdAt'))}",
     ]
     if "updatedAt" in raw:
-        lines.append(f"    Updated: {when(raw.get('updatedAt'))}")
+        lines.append(f"    Updated: {common.when(raw.get('updatedAt'))}")
     runtime = raw.get("runtime") if isinstance(raw.get("runtime"), dict) else {}
     if runtime:
         lines.append("Runtime")
@@ -303,33 +259,29 @@ ACTION_HELP = {
 }
 
 
-def _action_command(action: Action) -> Any:
+def _action_command(action: Action) -> Callable[..., None]:
     def command(
         deployment_id: IdArgument,
-        yes: YesOption = False,
+        yes: common.YesOption = False,
         timeout: TimeoutOption = 120,
         output: OutputOption = Output.text,
-        root_key: RootKeyOption = None,
-        api_base_url: ApiUrlOption = None,
-        config: ConfigOption = None,
-        local: LocalOption = False,
+        access: common.ApiAccess = common.ApiAccess(),
     ) -> None:
         from unkey_deploy import actions
         from unkey_deploy.api.deployments import PublicDeployments
 
-        if not yes and not _interactive():
-            raise UsageError(f"{action} needs confirmation: pass --yes (there is no terminal to ask on)")
-        with _client(local, root_key, api_base_url, config) as client:
+        common.can_confirm(yes=yes, what=action)
+        with access.client() as client:
             client.set_deadline(timeout)
-            api = PublicDeployments(client)
-            deployment = _describe(api, deployment_id)
+            deployments = PublicDeployments(client)
+            deployment = _describe(deployments, deployment_id)
             reason = actions.refusal(action, deployment)
             if reason:
                 raise UnkeyError(reason)
-            previous = api.current(deployment.project, deployment.app) if action in ("promote", "rollback") else None
-            if not yes and not typer.confirm(actions.question(action, deployment, previous), default=False):
-                raise UnkeyError(f"{action} cancelled: nothing was changed")
-            change = actions.apply(api, action, deployment, previous_current=previous, timeout=timeout)
+            previous = (deployments.current(deployment.project, deployment.app)
+                        if action in ("promote", "rollback") else None)
+            common.confirm(actions.question(action, deployment, previous), yes=yes, what=action, err=False)
+            change = actions.apply(deployments, action, deployment, previous_current=previous, timeout=timeout)
         if output is Output.json:
             result = {
                 "action": action,
@@ -344,16 +296,13 @@ def _action_command(action: Action) -> Any:
             print(actions.describe(change))
 
     command.__name__ = f"{action}_deployment"
-    return command
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and not os.environ.get("CI")
+    return common.api_command(command)
 
 
 # redeploy
 
 
+@common.api_command
 def redeploy(
     deployment_id: IdArgument,
     env: Annotated[
@@ -364,10 +313,7 @@ def redeploy(
     ] = 600,
     output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
     verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
-    root_key: RootKeyOption = None,
-    api_base_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    local: LocalOption = False,
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     import time
 
@@ -379,7 +325,7 @@ def redeploy(
     from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
-    with _client(local, root_key, api_base_url, config) as client:
+    with access.client() as client:
         client.set_deadline(timeout)
         original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
@@ -408,15 +354,13 @@ def redeploy(
 # wait
 
 
+@common.api_command
 def wait(
     deployment_id: IdArgument,
     timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
     output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
     verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
-    root_key: RootKeyOption = None,
-    api_base_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    local: LocalOption = False,
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     import time
 
@@ -427,7 +371,7 @@ def wait(
     from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
-    with _client(local, root_key, api_base_url, config) as client:
+    with access.client() as client:
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployment = _describe(PublicDeployments(client), deployment_id)
         target = Target(deployment.project, deployment.app, deployment.environment, client.base_url, "",
@@ -481,7 +425,7 @@ def register(app: typer.Typer) -> None:
             f"  unkey deployments {action} d_abc123\n"
             f"  unkey deployments {action} d_abc123 --yes --output=json\n\n"
             + EXIT_CODES_HELP,
-        )(_action_command(action))  # type: ignore[arg-type]
+        )(_action_command(action))
     deployments_app.command(
         "redeploy",
         help="Deploy an existing deployment again (same project, app and source) and wait until it is ready, "

@@ -41,11 +41,11 @@ def list_domains(
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     fmt = common.parse_output(output)
     body = {"project": common.require_project(project), "app": app_, "environment": env}
-    found = common.list_items(api, "domains.listDomains", body, FLAGS, search=search, limit=limit,
+    found = common.list_items(access, "domains.listDomains", body, FLAGS, search=search, limit=limit,
                               all_pages=all_pages, cursor=cursor, what="domains")
     common.print_list(fmt, found, empty=f"No domains on {body['project']}/{app_}/{env}. "
                       "Add one with `unkey domains add DOMAIN`.",
@@ -61,14 +61,14 @@ def add_domain(
     app_: common.AppOption = "default",
     env: common.EnvOption = "production",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = {"project": common.require_project(project), "app": app_, "environment": env, "domain": domain}
     common.check_flags("domains.createDomain", body, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         created = PlatformAPI(client).object("domains.createDomain", body, idempotent=False)
     if fmt is Output.json:
         common.print_json(created)
@@ -103,13 +103,13 @@ def _get(api: Any, domain: str) -> dict[str, Any]:
 def get_domain(
     domain: DomainArgument,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.getDomain", {"domain": domain}, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         found = _get(PlatformAPI(client), domain)
     if fmt is Output.json:
         common.print_json(found)
@@ -133,13 +133,13 @@ def _print_domain(found: dict[str, Any]) -> None:
 def verify_domain(
     domain: DomainArgument,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.verifyDomain", {"domain": domain}, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         api = PlatformAPI(client)
         api.call("domains.verifyDomain", {"domain": domain})
         found = _get(api, domain)
@@ -167,14 +167,14 @@ def remove_domain(
     domain: DomainArgument,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
     common.confirm(f"Remove {domain}? It stops routing to its environment.", yes=yes, what=f"removing {domain}")
-    with api.client() as client:
+    with access.client() as client:
         PlatformAPI(client).call("domains.deleteDomain", {"domain": domain})
     if fmt is Output.json:
         common.print_json({"domain": domain, "removed": True})

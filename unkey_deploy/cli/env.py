@@ -57,13 +57,13 @@ def list_variables(
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
-    with api.client() as client:
+    with access.client() as client:
         found = VariablesAPI(client).list_all(ref)
     if fmt is Output.json:
         print(json.dumps([_as_json(v, reveal) for v in found], indent=2))
@@ -117,7 +117,7 @@ def set_variables(
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import SYSTEM_VARIABLES, BatchFailed, VariablesAPI
 
@@ -132,7 +132,7 @@ def set_variables(
             common.warn(f"{name} is set by the platform in every instance; the platform's value wins over yours")
     human = sys.stdout if fmt is Output.text else sys.stderr
     removed: list[str] = []
-    with api.client() as client:
+    with access.client() as client:
         api = VariablesAPI(client)
         if prune:
             existing = [v.key for v in api.list_all(ref)]
@@ -239,14 +239,14 @@ def unset_variables(
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import BatchFailed, VariablesAPI, check_name
 
     fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     unique = list(dict.fromkeys(check_name(name) for name in names))
-    with api.client() as client:
+    with access.client() as client:
         try:
             VariablesAPI(client).remove(ref, unique)
         except BatchFailed as exc:
@@ -268,7 +268,7 @@ def pull(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
@@ -277,7 +277,7 @@ def pull(
         raise UsageError(f"{file} exists: pass --force to replace it, or name another FILE")
     if file.is_dir():
         raise UsageError(f"{file} is a directory: name a file, e.g. {file / '.env'}")
-    with api.client() as client:
+    with access.client() as client:
         found = VariablesAPI(client).list_all(ref)
     _write_private(file, render_dotenv(found, str(ref)))
     readable = sum(1 for v in found if v.kind == "recoverable" and v.value is not None)

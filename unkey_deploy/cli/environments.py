@@ -67,14 +67,14 @@ def list_environments(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     project_slug = common.require_project(project)
     common.check_flags("environments.listEnvironments", {"project": project_slug, "app": app_}, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         found = PlatformAPI(client).environments(project_slug, app_)
     if fmt is Output.json:
         common.print_json(found)
@@ -94,13 +94,13 @@ def show_settings(
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI, current_settings
 
     fmt = common.parse_output(output)
     names = _names(project, app_, env)
-    with api.client() as client:
+    with access.client() as client:
         found = PlatformAPI(client).environment(*names)
     if fmt is Output.json:
         common.print_json(found)
@@ -173,7 +173,7 @@ def set_settings(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     fmt = common.parse_output(output)
     names = _names(project, app_, env)
@@ -196,7 +196,7 @@ def set_settings(
         raise UsageError("nothing to set: pass at least one setting, e.g. --port 3000 or --healthcheck GET:/healthz")
     common.check_flags("environments.updateSettings",
                        {"project": names[0], "app": names[1], "environment": names[2], **wanted}, FLAGS)
-    with api.client() as client:
+    with access.client() as client:
         from unkey_deploy.api.platform import PlatformAPI
 
         result = apply_settings(PlatformAPI(client), names, wanted, dry_run=dry_run, fmt=fmt)
@@ -272,7 +272,7 @@ def apply(
     app_: Annotated[str | None, typer.Option("--app", envvar="UNKEY_APP", metavar="SLUG",
                                              help="App slug [default: app: in unkey.yaml, then default].")] = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.settings_code import load_settings
@@ -293,7 +293,7 @@ def apply(
     project_slug = common.require_project(project or code.project)
     app_slug = app_ or code.app or "default"
     results = []
-    with api.client() as client:
+    with access.client() as client:
         api = PlatformAPI(client)
         for name, wanted in targets.items():
             names = _names(project_slug, app_slug, name)

@@ -51,7 +51,7 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist and differ.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults instead of asking (CI).")] = False,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.cli._settings import parse_healthcheck
@@ -69,7 +69,7 @@ def init(
     common.check_slugs(("--project", project_slug), ("--app", app_slug), ("--env", env))
 
     human = sys.stdout if fmt is Output.text else sys.stderr
-    with api.client() as client:
+    with access.client() as client:
         created = _ensure_exists(PlatformAPI(client), project_slug, app_slug, human)
     config_text = render_config(project_slug, app_slug, port, check)
     if force and existing.path is not None:  # keep the file's other settings (image, variables, build, ...)
@@ -90,7 +90,7 @@ def init(
     if not no_workflow and action == DEFAULT_ACTION:
         print(f"In {WORKFLOW}, replace your-org/unkey-deploy with the repository that hosts the deploy action, and "
               "add the UNKEY_ROOT_KEY secret to the repository.", file=human)
-    where = " --local" if api.local else ""
+    where = " --local" if access.local else ""
     print(f"Next: unkey deploy --build{where}   (project {project_slug}, app {app_slug} come from unkey.yaml)",
           file=human)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
 
-from unkey_deploy.errors import UsageError
+from unkey_deploy.cli import _common as common
+from unkey_deploy.cli.options import Output
 
 local_app = typer.Typer(
     name="local",
@@ -86,71 +86,15 @@ def serve(
       unkey local serve --runtime simulate --port 0 --ready-after 2-20 --steps none
       UNKEY_LOCAL_URL=http://127.0.0.1:7070 unkey deploy IMAGE --project acme --local
     """
-    from unkey_deploy.local.endpoint import default_data_dir
-    from unkey_deploy.local.runtime import parse_seconds_range
-    from unkey_deploy.local.serve import ServeOptions
+    from unkey_deploy.local.serve import options_from_flags
     from unkey_deploy.local.serve import serve as run_server
 
-    if runtime not in ("auto", "docker", "simulate"):
-        raise UsageError(f"--runtime must be docker, simulate or auto, not {runtime!r}")
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--port must be between 0 and 65535, not {port}")
-    if root_key is not None and not root_key.strip():
-        raise UsageError("--root-key is empty: pass a key or leave it out to use the generated one")
-    if not (math.isfinite(request_timeout) and request_timeout > 0):
-        raise UsageError(f"--request-timeout must be a positive number of seconds, not {request_timeout}")
-    if max_connections < 1:
-        raise UsageError(f"--max-connections must be at least 1, not {max_connections}")
-    walked, step_times = parse_steps(steps)
-    window = None
-    if ready_after:
-        try:
-            window = parse_seconds_range(ready_after)
-        except ValueError as exc:
-            raise UsageError(f"--ready-after: {exc}") from None
-    project_set = frozenset(p.strip() for p in projects.split(",") if p.strip()) if projects else None
-    run_server(
-        ServeOptions(
-            data_dir=(data_dir or default_data_dir()).expanduser(),
-            host=host,
-            port=port,
-            runtime=runtime,
-            root_key=root_key.strip() if root_key else None,
-            allow_any_key=allow_any_key,
-            health_timeout=health_timeout,
-            step_delay=step_delay,
-            ready_after=window,
-            steps=walked,
-            step_times=step_times,
-            fail_images=fail_images,
-            projects=project_set,
-            debug_timestamps=debug_timestamps,
-            verbose=verbose,
-            request_timeout=request_timeout,
-            max_connections=max_connections,
-        )
-    )
-
-
-def parse_steps(text: str) -> tuple[tuple[str, ...], dict[str, float]]:
-    """`deploying,network=0.5` → the statuses walked, and the fixed seconds of those that have one."""
-    from unkey_deploy.local.runtime import INTERMEDIATE_STEPS
-
-    walked: list[str] = []
-    times: dict[str, float] = {}
-    for item in (part.strip().lower() for part in text.split(",")):
-        if not item or item == "none":
-            continue
-        status, _, seconds = item.partition("=")
-        if status not in (*INTERMEDIATE_STEPS, "starting", "building", "finalizing"):
-            raise UsageError(f"--steps: unknown status {status!r}; use e.g. deploying,network=0.5 or none")
-        if seconds:
-            try:
-                times[status] = float(seconds)
-            except ValueError:
-                raise UsageError(f"--steps: {item!r} needs seconds after '=', e.g. network=0.5") from None
-        walked.append(status)
-    return tuple(walked), times
+    run_server(options_from_flags(
+        data_dir=data_dir, host=host, port=port, runtime=runtime, root_key=root_key, allow_any_key=allow_any_key,
+        health_timeout=health_timeout, step_delay=step_delay, ready_after=ready_after, steps=steps,
+        fail_images=fail_images, projects=projects, debug_timestamps=debug_timestamps,
+        request_timeout=request_timeout, max_connections=max_connections, verbose=verbose,
+    ))
 
 
 @local_app.command("ps")
@@ -170,25 +114,21 @@ def ps(
       unkey local ps --output json
       unkey local ps --all
     """
-    import json
     from dataclasses import asdict
 
     from unkey_deploy.local.docker_runtime import engine, local_containers
 
-    if output not in ("text", "json"):
-        raise UsageError(f"--output must be text or json, not {output!r}")
+    fmt = common.parse_output(output)
     containers = local_containers(engine(), None if every else _owner(data_dir))
-    if output == "json":
-        print(json.dumps([asdict(c) for c in containers], indent=2))
+    if fmt is Output.json:
+        common.print_json([asdict(c) for c in containers])
         return
     if not containers:
         print("no local deployments are running as containers")
         return
-    rows = [("DEPLOYMENT", "PROJECT/APP/ENV", "STATE", "URL")]
-    rows += [(c.deployment_id, f"{c.project}/{c.app}/{c.environment}", c.state, c.url or "-") for c in containers]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(value.ljust(widths[i]) for i, value in enumerate(row[:3])) + "  " + row[3])
+    rows = [["DEPLOYMENT", "PROJECT/APP/ENV", "STATE", "URL"]]
+    rows += [[c.deployment_id, f"{c.project}/{c.app}/{c.environment}", c.state, c.url or "-"] for c in containers]
+    print("\n".join(common.columns(rows)))
 
 
 @local_app.command("down")

@@ -70,7 +70,7 @@ def logs(
     limit: Annotated[int, typer.Option(help="At most this many lines (the newest), 1 to 10000.")] = 100,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep polling for new lines until Ctrl-C.")] = False,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.logs import MAX_LIMIT, build_query, parse_severities, parse_time
 
@@ -85,7 +85,7 @@ def logs(
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}, got {limit}")
     severities = parse_severities(severity)
-    with api.client() as client:
+    with access.client() as client:
         where = _filter(client, deployment_id, project, app_, env, all_deployments)
         from dataclasses import replace
 

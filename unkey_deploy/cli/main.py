@@ -11,7 +11,7 @@ import sys
 import typer
 
 try:  # typer >= 0.22 ships its own copy of click
-    from typer import _click as click  # type: ignore[attr-defined]
+    from typer import _click as click
 except ImportError:  # pragma: no cover - older typer on top of click
     import click  # type: ignore[no-redef]
 

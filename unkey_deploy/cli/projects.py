@@ -33,10 +33,10 @@ def list_projects(
     all_pages: common.AllOption = False,
     cursor: common.CursorOption = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     fmt = common.parse_output(output)
-    found = common.list_items(api, "projects.listProjects", {}, LIST_FLAGS, search=search, limit=limit,
+    found = common.list_items(access, "projects.listProjects", {}, LIST_FLAGS, search=search, limit=limit,
                               all_pages=all_pages, cursor=cursor, what="projects")
     common.print_list(fmt, found, empty="No projects. Create one with `unkey projects create --slug SLUG`.",
                       header=["SLUG", "NAME", "ID", "CREATED"],
@@ -48,13 +48,13 @@ def list_projects(
 def get_project(
     slug: SlugArgument,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
     fmt = common.parse_output(output)
     body = common.check_flags("projects.getProject", {"project": slug}, {"project": "SLUG"})
-    with api.client() as client:
+    with access.client() as client:
         project = PlatformAPI(client).object("projects.getProject", body)
     if fmt is Output.json:
         common.print_json(project)
@@ -72,7 +72,7 @@ def create_project(
                                       help="The project's slug: letters, digits, '_' and '-'.")],
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Display name [default: SLUG].")] = None,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -80,7 +80,7 @@ def create_project(
     shown_name = name if name is not None else slug
     common.check_flags("projects.createProject", {"name": shown_name, "slug": slug},
                        {"name": "--name", "slug": "--slug"})
-    with api.client() as client:
+    with access.client() as client:
         project_id = PlatformAPI(client).create_project(shown_name, slug)
     if fmt is Output.json:
         common.print_json({"id": project_id, "slug": slug, "name": shown_name})
@@ -93,7 +93,7 @@ def delete_project(
     slug: SlugArgument,
     yes: common.YesOption = False,
     output: common.OutputOption = "text",
-    api: common.Api = common.Api(),
+    access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
@@ -101,7 +101,7 @@ def delete_project(
     body = common.check_flags("projects.deleteProject", {"project": slug}, {"project": "SLUG"})
     common.confirm(f"Delete project {slug} with all its apps, environments, deployments and domains?", yes=yes,
                    what=f"deleting project {slug}")
-    with api.client() as client:
+    with access.client() as client:
         PlatformAPI(client).call("projects.deleteProject", body)
     if fmt is Output.json:
         common.print_json({"project": slug, "deleted": True})

@@ -1,8 +1,10 @@
-"""`unkey local serve`: wire store, runtime, rules and HTTP server together and run until a signal."""
+"""`unkey local serve`: check its flags, wire store, runtime, rules and HTTP server together and run until a
+signal."""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import sqlite3
@@ -17,11 +19,11 @@ from unkey_deploy.errors import UsageError
 from unkey_deploy.local.datadir import DataDirLock, open_private, prepare, private_umask
 from unkey_deploy.local.deployments_api import ROUTES as DEPLOYMENT_ROUTES
 from unkey_deploy.local.deployments_api import Context
-from unkey_deploy.local.endpoint import ROOT_KEY_FILE, docker_available, load_or_create_root_key
+from unkey_deploy.local.endpoint import ROOT_KEY_FILE, default_data_dir, docker_available, load_or_create_root_key
 from unkey_deploy.local.keys_api import ROUTES as KEY_ROUTES
 from unkey_deploy.local.lifecycle import Controller
 from unkey_deploy.local.proxy import EnvironmentProxies
-from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime
+from unkey_deploy.local.runtime import INTERMEDIATE_STEPS, Runtime, SimulateRuntime, parse_seconds_range
 from unkey_deploy.local.server import MAX_CONNECTIONS, REQUEST_TIMEOUT, Handler, LocalServer
 from unkey_deploy.local.store import Store
 
@@ -55,6 +57,85 @@ class ServeOptions:
     verbose: bool = False
     request_timeout: float = REQUEST_TIMEOUT
     max_connections: int = MAX_CONNECTIONS
+
+
+def options_from_flags(
+    *,
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    runtime: str,
+    root_key: str | None,
+    allow_any_key: bool,
+    health_timeout: float,
+    step_delay: float,
+    ready_after: str | None,
+    steps: str,
+    fail_images: str,
+    projects: str | None,
+    debug_timestamps: bool,
+    request_timeout: float,
+    max_connections: int,
+    verbose: bool,
+) -> ServeOptions:
+    """The options of `unkey local serve` from its flags as given, each checked: a usage error names the flag
+    at fault and how to fix it."""
+    if runtime not in ("auto", "docker", "simulate"):
+        raise UsageError(f"--runtime must be docker, simulate or auto, not {runtime!r}")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+    if root_key is not None and not root_key.strip():
+        raise UsageError("--root-key is empty: pass a key or leave it out to use the generated one")
+    if not (math.isfinite(request_timeout) and request_timeout > 0):
+        raise UsageError(f"--request-timeout must be a positive number of seconds, not {request_timeout}")
+    if max_connections < 1:
+        raise UsageError(f"--max-connections must be at least 1, not {max_connections}")
+    walked, step_times = parse_steps(steps)
+    window = None
+    if ready_after:
+        try:
+            window = parse_seconds_range(ready_after)
+        except ValueError as exc:
+            raise UsageError(f"--ready-after: {exc}") from None
+    project_set = frozenset(p.strip() for p in projects.split(",") if p.strip()) if projects else None
+    return ServeOptions(
+        data_dir=(data_dir or default_data_dir()).expanduser(),
+        host=host,
+        port=port,
+        runtime=runtime,
+        root_key=root_key.strip() if root_key else None,
+        allow_any_key=allow_any_key,
+        health_timeout=health_timeout,
+        step_delay=step_delay,
+        ready_after=window,
+        steps=walked,
+        step_times=step_times,
+        fail_images=fail_images,
+        projects=project_set,
+        debug_timestamps=debug_timestamps,
+        verbose=verbose,
+        request_timeout=request_timeout,
+        max_connections=max_connections,
+    )
+
+
+def parse_steps(text: str) -> tuple[tuple[str, ...], dict[str, float]]:
+    """`deploying,network=0.5` → the statuses walked, and the fixed seconds of those that have one."""
+    walked: list[str] = []
+    times: dict[str, float] = {}
+    for item in (part.strip().lower() for part in text.split(",")):
+        if not item or item == "none":
+            continue
+        status, _, seconds = item.partition("=")
+        if status not in (*INTERMEDIATE_STEPS, "starting", "building", "finalizing"):
+            raise UsageError(f"--steps: unknown status {status!r}; use e.g. deploying,network=0.5 or none")
+        if seconds:
+            try:
+                times[status] = float(seconds)
+            except ValueError:
+                raise UsageError(f"--steps: {item!r} needs seconds after '=', e.g. network=0.5") from None
+        walked.append(status)
+    return tuple(walked), times
 
 
 def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
