@@ -76,31 +76,63 @@ class ApiAccess:
         return api_client(self.local, self.root_key, self.api_url, self.config)
 
 
-# The parameters `api_command` puts where a command's `access` parameter stands: name, flag type, default.
-API_FLAGS: tuple[tuple[str, object, object], ...] = (
-    ("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None), ("local", Local, False),
-)
+@dataclass(frozen=True)
+class Paging:
+    """--search, --limit, --all and --cursor of the platform list commands (see `list_items`)."""
+
+    search: str | None = None
+    limit: int | None = None
+    all_pages: bool = False
+    cursor: str | None = None
+
+
+AllOption = Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")]
+CursorOption = Annotated[
+    str | None, typer.Option("--cursor", metavar="CURSOR", help="Start at this page (printed when there are more).")
+]
+LimitOption = Annotated[int | None, typer.Option("--limit", metavar="N", help="Items per page, 1 to 100.")]
+SearchOption = Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Only names containing TEXT.")]
+
+# The flags `api_command` puts where a command's parameter of this name stands, and the class the command
+# gets them as: (parameter, type, default) in the order --help shows them, the class's fields in that order.
+FLAG_GROUPS: dict[str, tuple[type, tuple[tuple[str, object, object], ...]]] = {
+    "access": (ApiAccess, (("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None),
+                           ("local", Local, False))),
+    "paging": (Paging, (("search", SearchOption, None), ("limit", LimitOption, None), ("all_pages", AllOption, False),
+                        ("cursor", CursorOption, None))),
+}
 
 
 def api_command(command: Callable[..., None]) -> Callable[..., None]:
     """`command` with its `access: ApiAccess` parameter replaced by the flags --root-key, --api-url, --config
-    and --local (shown in --help where the parameter stands); it is called with them as one `ApiAccess`."""
+    and --local, its `paging: Paging` parameter (if any) by --search, --limit, --all and --cursor, and its
+    `fmt: Output` parameter (if any) by --output, each shown in --help where the parameter stands. It is called
+    with them grouped, and --output parsed (and checked) first."""
     import functools
     import inspect
+
+    def flag(name: str, annotation: object, default: object) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
 
     signature = inspect.signature(command, eval_str=True)
     parameters: list[inspect.Parameter] = []
     for parameter in signature.parameters.values():
-        if parameter.name != "access":
+        if parameter.name in FLAG_GROUPS:
+            parameters += [flag(*spec) for spec in FLAG_GROUPS[parameter.name][1]]
+        elif parameter.name == "fmt":
+            parameters.append(flag("output", OutputOption, "text"))
+        else:
             parameters.append(parameter)
-            continue
-        parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
-                                         annotation=flag) for name, flag, default in API_FLAGS]
+    groups = {name: spec for name, spec in FLAG_GROUPS.items() if name in signature.parameters}
+    takes_fmt = "fmt" in signature.parameters
 
     @functools.wraps(command)
     def run(**arguments: Any) -> None:
-        flags = [arguments.pop(name, default) for name, _, default in API_FLAGS]
-        command(**arguments, access=ApiAccess(*flags))
+        if takes_fmt:
+            arguments["fmt"] = parse_output(arguments.pop("output", "text"))
+        for group, (cls, flags) in groups.items():
+            arguments[group] = cls(*(arguments.pop(name, default) for name, _, default in flags))
+        command(**arguments)
 
     run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
@@ -174,14 +206,7 @@ def columns(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-# Paging and request checks of the platform commands (projects, apps, environments, domains).
-
-AllOption = Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")]
-CursorOption = Annotated[
-    str | None, typer.Option("--cursor", metavar="CURSOR", help="Start at this page (printed when there are more).")
-]
-LimitOption = Annotated[int | None, typer.Option("--limit", metavar="N", help="Items per page, 1 to 100.")]
-SearchOption = Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Only names containing TEXT.")]
+# Request checks, lists and results of the platform commands (projects, apps, environments, domains).
 
 
 def check_flags(operation: str, body: dict[str, Any], flags: dict[str, str]) -> dict[str, Any]:
@@ -197,17 +222,15 @@ def list_items(
     operation: str,
     body: dict[str, Any],
     flags: dict[str, str],
+    paging: Paging,
     *,
-    search: str | None,
-    limit: int | None,
-    all_pages: bool,
-    cursor: str | None,
     what: str,
 ) -> list[dict[str, Any]]:
     """The items of a paged platform list operation (`body` with --search and --limit), every flag checked
-    before the first request: one page (from `cursor`), or every page with `all_pages`."""
+    before the first request: one page (from --cursor), or every page with --all."""
     from unkey_deploy.api.platform import PlatformAPI
 
+    search, limit, cursor = paging.search, paging.limit, paging.cursor
     body = {**body, **{k: v for k, v in (("search", search), ("limit", limit)) if v is not None}}
     check_flags(operation, {**body, **({"cursor": cursor} if cursor else {})}, flags)
     with access.client() as client:
@@ -217,7 +240,7 @@ def list_items(
             page = platform.page(operation, body, page_cursor)
             return page.items, page.cursor
 
-        items, _ = collect_pages(fetch, all_pages=all_pages, cursor=cursor, what=what)
+        items, _ = collect_pages(fetch, all_pages=paging.all_pages, cursor=cursor, what=what)
     return items
 
 
@@ -266,6 +289,32 @@ def collect_pages(
 
 def note_more_pages(what: str, cursor: str) -> None:
     print(f"more {what}: pass --all, or --cursor={cursor} for the next page", file=sys.stderr)
+
+
+def fetch_object(access: ApiAccess, operation: str, body: dict[str, Any], *, idempotent: bool = True
+                 ) -> dict[str, Any]:
+    """The `data` object of one platform request (`body` checked by `check_flags` first)."""
+    from unkey_deploy.api.platform import PlatformAPI
+
+    with access.client() as client:
+        return PlatformAPI(client).object(operation, body, idempotent=idempotent)
+
+
+def delete(access: ApiAccess, operation: str, body: dict[str, Any], *, question: str, yes: bool, what: str) -> None:
+    """Send a delete request after `confirm` (`body` checked by `check_flags` first)."""
+    from unkey_deploy.api.platform import PlatformAPI
+
+    confirm(question, yes=yes, what=what)
+    with access.client() as client:
+        PlatformAPI(client).call(operation, body)
+
+
+def print_result(fmt: Output, value: object, text: str) -> None:
+    """`value` as JSON with --output json, else `text`."""
+    if fmt is Output.json:
+        print_json(value)
+    else:
+        print(text)
 
 
 def when(ms: object) -> str:

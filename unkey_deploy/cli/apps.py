@@ -30,17 +30,12 @@ FLAGS = {"project": "--project", "app": "SLUG", "slug": "--slug", "name": "--nam
 @common.api_command
 def list_apps(
     project: common.ProjectOption = None,
-    search: common.SearchOption = None,
-    limit: common.LimitOption = None,
-    all_pages: common.AllOption = False,
-    cursor: common.CursorOption = None,
-    output: common.OutputOption = "text",
+    paging: common.Paging = common.Paging(),
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    fmt = common.parse_output(output)
     project_slug = common.require_project(project)
-    found = common.list_items(access, "apps.listApps", {"project": project_slug}, FLAGS, search=search, limit=limit,
-                              all_pages=all_pages, cursor=cursor, what="apps")
+    found = common.list_items(access, "apps.listApps", {"project": project_slug}, FLAGS, paging, what="apps")
     common.print_list(fmt, found, empty=f"No apps in project {common.printable(project_slug)}. "
                       "Create one with `unkey apps create --slug SLUG`.",
                       header=["SLUG", "NAME", "REPOSITORY", "CURRENT DEPLOYMENT", "ID"],
@@ -60,19 +55,12 @@ def _repository(app: dict[str, Any]) -> str:
 def get_app(
     slug: SlugArgument,
     project: common.ProjectOption = None,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
     body = common.check_flags("apps.getApp", {"project": common.require_project(project), "app": slug}, FLAGS)
-    with access.client() as client:
-        found = PlatformAPI(client).object("apps.getApp", body)
-    if fmt is Output.json:
-        common.print_json(found)
-        return
-    print(common.fields([
+    found = common.fetch_object(access, "apps.getApp", body)
+    common.print_result(fmt, found, common.fields([
         ("Slug", found.get("slug")), ("Name", found.get("name")), ("ID", found.get("id")),
         ("Repository", _repository(found)), ("Current deployment", found.get("currentDeploymentId") or "-"),
         ("Rolled back", "yes" if found.get("isRolledBack") else "no"),
@@ -90,13 +78,12 @@ def create_app(
         "--repository", metavar="OWNER/NAME", help="Connect this GitHub repository (the platform builds it).")] = None,
     default_branch: Annotated[str | None, typer.Option(
         "--default-branch", metavar="BRANCH", help="The repository's production branch (with --repository).")] = None,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.errors import UsageError
 
-    fmt = common.parse_output(output)
     if default_branch is not None and repository is None:
         raise UsageError("--default-branch needs --repository OWNER/NAME")
     shown_name = name if name is not None else slug
@@ -123,22 +110,15 @@ def delete_app(
     slug: SlugArgument,
     project: common.ProjectOption = None,
     yes: common.YesOption = False,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
     body = common.check_flags("apps.deleteApp", {"project": common.require_project(project), "app": slug}, FLAGS)
     where = f"{body['project']}/{slug}"
-    common.confirm(f"Delete app {where} with its environments, deployments and domains?", yes=yes,
-                   what=f"deleting app {where}")
-    with access.client() as client:
-        PlatformAPI(client).call("apps.deleteApp", body)
-    if fmt is Output.json:
-        common.print_json({"project": body["project"], "app": slug, "deleted": True})
-    else:
-        print(f"Deleting app {where}: the platform removes its resources in the background")
+    common.delete(access, "apps.deleteApp", body, yes=yes, what=f"deleting app {where}",
+                  question=f"Delete app {where} with its environments, deployments and domains?")
+    common.print_result(fmt, {"project": body["project"], "app": slug, "deleted": True},
+                        f"Deleting app {where}: the platform removes its resources in the background")
 
 
 def register(app: typer.Typer) -> None:

@@ -36,17 +36,12 @@ def list_domains(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "production",
-    search: common.SearchOption = None,
-    limit: common.LimitOption = None,
-    all_pages: common.AllOption = False,
-    cursor: common.CursorOption = None,
-    output: common.OutputOption = "text",
+    paging: common.Paging = common.Paging(),
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    fmt = common.parse_output(output)
     body = {"project": common.require_project(project), "app": app_, "environment": env}
-    found = common.list_items(access, "domains.listDomains", body, FLAGS, search=search, limit=limit,
-                              all_pages=all_pages, cursor=cursor, what="domains")
+    found = common.list_items(access, "domains.listDomains", body, FLAGS, paging, what="domains")
     common.print_list(fmt, found, empty=f"No domains on {body['project']}/{app_}/{env}. "
                       "Add one with `unkey domains add DOMAIN`.",
                       header=["DOMAIN", "STATUS", "CREATED", "ID"],
@@ -60,12 +55,11 @@ def add_domain(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "production",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
-    fmt = common.parse_output(output)
     body = {"project": common.require_project(project), "app": app_, "environment": env, "domain": domain}
     common.check_flags("domains.createDomain", body, FLAGS)
     with access.client() as client:
@@ -94,23 +88,14 @@ def _records_table(records: list[dict[str, Any]]) -> str:
     return common.table(["TYPE", "NAME", "VALUE", "TTL", "VERIFIED"], rows)
 
 
-def _get(api: Any, domain: str) -> dict[str, Any]:
-    found: dict[str, Any] = api.object("domains.getDomain", {"domain": domain})
-    return found
-
-
 @common.api_command
 def get_domain(
     domain: DomainArgument,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
-    common.check_flags("domains.getDomain", {"domain": domain}, FLAGS)
-    with access.client() as client:
-        found = _get(PlatformAPI(client), domain)
+    found = common.fetch_object(access, "domains.getDomain", common.check_flags("domains.getDomain",
+                                                                                {"domain": domain}, FLAGS))
     if fmt is Output.json:
         common.print_json(found)
         return
@@ -132,17 +117,16 @@ def _print_domain(found: dict[str, Any]) -> None:
 @common.api_command
 def verify_domain(
     domain: DomainArgument,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
-    fmt = common.parse_output(output)
     common.check_flags("domains.verifyDomain", {"domain": domain}, FLAGS)
     with access.client() as client:
-        api = PlatformAPI(client)
-        api.call("domains.verifyDomain", {"domain": domain})
-        found = _get(api, domain)
+        platform = PlatformAPI(client)
+        platform.call("domains.verifyDomain", {"domain": domain})
+        found = platform.object("domains.getDomain", {"domain": domain})
     status = str(found.get("status", ""))
     if fmt is Output.json:
         common.print_json(found)
@@ -166,20 +150,13 @@ def verify_domain(
 def remove_domain(
     domain: DomainArgument,
     yes: common.YesOption = False,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
-    common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
-    common.confirm(f"Remove {domain}? It stops routing to its environment.", yes=yes, what=f"removing {domain}")
-    with access.client() as client:
-        PlatformAPI(client).call("domains.deleteDomain", {"domain": domain})
-    if fmt is Output.json:
-        common.print_json({"domain": domain, "removed": True})
-    else:
-        print(f"Removed {domain}")
+    body = common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
+    common.delete(access, "domains.deleteDomain", body, yes=yes, what=f"removing {domain}",
+                  question=f"Remove {domain}? It stops routing to its environment.")
+    common.print_result(fmt, {"domain": domain, "removed": True}, f"Removed {domain}")
 
 
 def register(app: typer.Typer) -> None:

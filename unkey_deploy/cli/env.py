@@ -56,12 +56,11 @@ def list_variables(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
-    fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     with access.client() as client:
         found = VariablesAPI(client).list_all(ref)
@@ -116,12 +115,11 @@ def set_variables(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import SYSTEM_VARIABLES, BatchFailed, VariablesAPI
 
-    fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     variables = _collect(assignments or [], from_file or [], "recoverable" if recoverable else "writeonly")
     if not variables and not prune:
@@ -238,12 +236,11 @@ def unset_variables(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import BatchFailed, VariablesAPI, check_name
 
-    fmt = common.parse_output(output)
     ref = _environment(project, app_, env)
     unique = list(dict.fromkeys(check_name(name) for name in names))
     with access.client() as client:

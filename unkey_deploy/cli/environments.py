@@ -66,12 +66,11 @@ def _names(project: str | None, app: str, env: str) -> tuple[str, str, str]:
 def list_environments(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
-    fmt = common.parse_output(output)
     project_slug = common.require_project(project)
     common.check_flags("environments.listEnvironments", {"project": project_slug, "app": app_}, FLAGS)
     with access.client() as client:
@@ -93,12 +92,11 @@ def show_settings(
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
     env: common.EnvOption = "preview",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI, current_settings
 
-    fmt = common.parse_output(output)
     names = _names(project, app_, env)
     with access.client() as client:
         found = PlatformAPI(client).environment(*names)
@@ -172,10 +170,9 @@ def set_settings(
     dry_run: DryRunOption = False,
     project: common.ProjectOption = None,
     app_: common.AppOption = "default",
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    fmt = common.parse_output(output)
     names = _names(project, app_, env)
     wanted: dict[str, Any] = {}
     simple = {"port": port, "vCpus": cpu, "memoryMib": memory, "storageMib": storage, "rootDirectory": root_dir,
@@ -271,13 +268,12 @@ def apply(
     project: common.ProjectOption = None,
     app_: Annotated[str | None, typer.Option("--app", envvar="UNKEY_APP", metavar="SLUG",
                                              help="App slug [default: app: in unkey.yaml, then default].")] = None,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.settings_code import load_settings
 
-    fmt = common.parse_output(output)
     code = load_settings(directory)
     if code.path is None:
         raise UsageError(f"no unkey.yaml in {directory}: write an `environments:` section there first "

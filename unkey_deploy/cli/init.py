@@ -50,14 +50,13 @@ def init(
                            ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist and differ.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults instead of asking (CI).")] = False,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
     from unkey_deploy.cli._settings import parse_healthcheck
     from unkey_deploy.settings_code import load_settings
 
-    fmt = common.parse_output(output)
     directory = path.resolve()
     if not directory.is_dir():
         raise UsageError(f"{path} is not a directory: run `unkey init` in the app's directory or pass it")

@@ -69,12 +69,11 @@ def logs(
     = None,
     limit: Annotated[int, typer.Option(help="At most this many lines (the newest), 1 to 10000.")] = 100,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep polling for new lines until Ctrl-C.")] = False,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.logs import MAX_LIMIT, build_query, parse_severities, parse_time
 
-    fmt = common.parse_output(output)
     now = int(time.time() * 1000)
     since_ms = parse_time("--since", since, now_ms=now)
     until_ms = parse_time("--until", until, now_ms=now) if until else None

@@ -28,16 +28,11 @@ LIST_FLAGS = {"limit": "--limit", "cursor": "--cursor", "search": "--search"}
 
 @common.api_command
 def list_projects(
-    search: common.SearchOption = None,
-    limit: common.LimitOption = None,
-    all_pages: common.AllOption = False,
-    cursor: common.CursorOption = None,
-    output: common.OutputOption = "text",
+    paging: common.Paging = common.Paging(),
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    fmt = common.parse_output(output)
-    found = common.list_items(access, "projects.listProjects", {}, LIST_FLAGS, search=search, limit=limit,
-                              all_pages=all_pages, cursor=cursor, what="projects")
+    found = common.list_items(access, "projects.listProjects", {}, LIST_FLAGS, paging, what="projects")
     common.print_list(fmt, found, empty="No projects. Create one with `unkey projects create --slug SLUG`.",
                       header=["SLUG", "NAME", "ID", "CREATED"],
                       row=lambda p: [str(p.get("slug", "")), str(p.get("name", "")), str(p.get("id", "")),
@@ -47,19 +42,12 @@ def list_projects(
 @common.api_command
 def get_project(
     slug: SlugArgument,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
     body = common.check_flags("projects.getProject", {"project": slug}, {"project": "SLUG"})
-    with access.client() as client:
-        project = PlatformAPI(client).object("projects.getProject", body)
-    if fmt is Output.json:
-        common.print_json(project)
-        return
-    print(common.fields([
+    project = common.fetch_object(access, "projects.getProject", body)
+    common.print_result(fmt, project, common.fields([
         ("Slug", project.get("slug")), ("Name", project.get("name")), ("ID", project.get("id")),
         ("Created", common.when(project.get("createdAt"))),
         ("Delete protection", "on" if project.get("deleteProtection") else "off"),
@@ -71,42 +59,32 @@ def create_project(
     slug: Annotated[str, typer.Option("--slug", metavar="SLUG", show_default=False,
                                       help="The project's slug: letters, digits, '_' and '-'.")],
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Display name [default: SLUG].")] = None,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
 
-    fmt = common.parse_output(output)
     shown_name = name if name is not None else slug
     common.check_flags("projects.createProject", {"name": shown_name, "slug": slug},
                        {"name": "--name", "slug": "--slug"})
     with access.client() as client:
         project_id = PlatformAPI(client).create_project(shown_name, slug)
-    if fmt is Output.json:
-        common.print_json({"id": project_id, "slug": slug, "name": shown_name})
-    else:
-        print(f"Created project {common.printable(slug)} ({common.printable(project_id)})")
+    common.print_result(fmt, {"id": project_id, "slug": slug, "name": shown_name},
+                        f"Created project {common.printable(slug)} ({common.printable(project_id)})")
 
 
 @common.api_command
 def delete_project(
     slug: SlugArgument,
     yes: common.YesOption = False,
-    output: common.OutputOption = "text",
+    fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.platform import PlatformAPI
-
-    fmt = common.parse_output(output)
     body = common.check_flags("projects.deleteProject", {"project": slug}, {"project": "SLUG"})
-    common.confirm(f"Delete project {slug} with all its apps, environments, deployments and domains?", yes=yes,
-                   what=f"deleting project {slug}")
-    with access.client() as client:
-        PlatformAPI(client).call("projects.deleteProject", body)
-    if fmt is Output.json:
-        common.print_json({"project": slug, "deleted": True})
-    else:
-        print(f"Deleting project {slug}: the platform removes its resources in the background")
+    common.delete(access, "projects.deleteProject", body, yes=yes, what=f"deleting project {slug}",
+                  question=f"Delete project {slug} with all its apps, environments, deployments and domains?")
+    common.print_result(fmt, {"project": slug, "deleted": True},
+                        f"Deleting project {slug}: the platform removes its resources in the background")
 
 
 def register(app: typer.Typer) -> None:
