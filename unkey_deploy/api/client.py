@@ -60,7 +60,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), 60.0)
-        return min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
+        return min(self.cap, self.base * 2.0**attempt) * (0.5 + random.random() / 2)
 
 
 class _Overdue(Exception):
@@ -303,7 +303,8 @@ def error_from_response(
     err: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     detail = text(str(err.get("detail") or err.get("title") or envelope.get("_raw") or f"HTTP {status}").strip())
     error_type = err.get("type") if isinstance(err.get("type"), str) else None
-    items = err.get("errors") if isinstance(err.get("errors"), list) else []
+    raw_items = err.get("errors")
+    items: list[Any] = raw_items if isinstance(raw_items, list) else []
     entries = []
     for item in items[: MAX_LINES + 1]:
         if isinstance(item, dict):

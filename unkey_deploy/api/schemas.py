@@ -529,13 +529,19 @@ class Problem:
     @property
     def location(self) -> str:
         """The path as `ratelimits[0].name` (`body` for the body itself)."""
-        out = ""
-        for part in self.path:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-        return out or "body"
+        return location(self.path) or "body"
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+def location(path: Path, root: str = "") -> str:
+    """A path into a body as the API writes it: `credits.refill.amount`, `ratelimits[0].name`, under `root`
+    when one is given (`body.ratelimits[0].name`)."""
+    out = root
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
 
 
 class InvalidBody(ValueError):

@@ -41,7 +41,7 @@ CLEARABLE = {"name": "name", "external-id": "externalId", "expires": "expires", 
 
 def build(make_body: Callable[[], dict[str, Any]], flags: dict[str, str]) -> dict[str, Any]:
     """Run a body builder; schema problems become a usage error naming the flags at fault."""
-    from unkey_deploy.api.schemas import InvalidBody
+    from unkey_deploy.api.schemas import InvalidBody, location
 
     try:
         return make_body()
@@ -50,15 +50,11 @@ def build(make_body: Callable[[], dict[str, Any]], flags: dict[str, str]) -> dic
         for problem in exc.problems:
             field, *rest = problem.path or ("",)
             flag = flags.get(str(field), str(field))
-            inner = _location(rest)
+            inner = location(tuple(rest))
             lines.append(f"{flag}{' ' + inner if inner else ''}: {problem.message}")
         if len(lines) == 1:
             raise UsageError(lines[0]) from None
         raise UsageError(f"{len(lines)} problems with the flags; fix them and retry", details=lines) from None
-
-
-def _location(path: list[str | int]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def credits_operation(text: str) -> CreditsOperation:

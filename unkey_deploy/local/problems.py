@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from unkey_deploy.api import schemas
 
@@ -59,13 +59,8 @@ def valid_body(operation: str, body: Any) -> dict[str, Any]:
     """`body` when it is a valid request body of `operation`; otherwise a 400 naming every problem."""
     found = schemas.check_body(operation, body)
     if found:
-        raise invalid_input([ValidationIssue(_body_location(p.path), p.message, p.fix) for p in found])
-    return body
-
-
-def _body_location(path: schemas.Path) -> str:
-    """A path into the body as Unkey writes it: `body.ratelimits[0].name`."""
-    return "body" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+        raise invalid_input([ValidationIssue(schemas.location(p.path, "body"), p.message, p.fix) for p in found])
+    return cast(dict[str, Any], body)
 
 
 def unreadable_body(detail: str) -> Problem:
