@@ -13,6 +13,7 @@ by `check_body` alongside the schema.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +170,8 @@ DEPLOYMENT_STATUSES = (
 )
 DEPLOYMENT_SOURCES = ("image", "git", "deployment")
 LIST_DEPLOYMENTS_MAX_LIMIT = 100
+# listDeployments' filters nest: an app is found within a project, an environment within an app.
+LIST_FILTER_NESTING: dict[str, tuple[str, ...]] = {"app": ("project",), "environment": ("project", "app")}
 
 CREATE_DEPLOYMENT_BODY: Schema = {
     "type": "object",
@@ -620,13 +623,18 @@ def _source_rules(body: dict[str, Any]) -> list[Problem]:
 
 
 def _list_filter_rules(body: dict[str, Any]) -> list[Problem]:
-    """Filters nest: app requires project, environment requires project and app."""
-    problems = []
-    if "app" in body and "project" not in body:
-        problems.append(Problem(("app",), "requires project", "add `project`"))
-    if "environment" in body and not ("project" in body and "app" in body):
-        problems.append(Problem(("environment",), "requires project and app", "add `project` and `app`"))
-    return problems
+    return [
+        Problem((name,), f"requires {' and '.join(needs)}", "add " + " and ".join(f"`{p}`" for p in needs))
+        for name, needs in unnested_filters(body)
+    ]
+
+
+def unnested_filters(given: Collection[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The listDeployments filters in `given` without the filters they nest in, each with those it needs."""
+    return [
+        (name, needs) for name, needs in LIST_FILTER_NESTING.items()
+        if name in given and not all(need in given for need in needs)
+    ]
 
 
 def validate(schema: Schema, value: Any, path: Path = ()) -> list[Problem]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -55,6 +55,20 @@ def build(make_body: Callable[[], dict[str, Any]], flags: dict[str, str]) -> dic
         if len(lines) == 1:
             raise UsageError(lines[0]) from None
         raise UsageError(f"{len(lines)} problems with the flags; fix them and retry", details=lines) from None
+
+
+def nested_filters(values: Mapping[str, str | None], flags: Mapping[str, str]) -> None:
+    """The nesting of deployments.listDeployments' filters, checked on the flags given (empty ones count as
+    not given) before any request: `--app needs --project`."""
+    from unkey_deploy.api.schemas import unnested_filters
+
+    for name, needs in unnested_filters([name for name, value in values.items() if value]):
+        raise UsageError(
+            f"{flags[name]} needs {' and '.join(flags[need] for need in needs)}: the API finds {_FOUND_IN[name]}"
+        )
+
+
+_FOUND_IN = {"app": "apps within a project", "environment": "environments within an app"}
 
 
 def credits_operation(text: str) -> CreditsOperation:

@@ -118,11 +118,9 @@ def _list_filters(
 ) -> ListFilters:
     from unkey_deploy.api.deployments import ListFilters
     from unkey_deploy.api.schemas import DEPLOYMENT_STATUSES, LIST_DEPLOYMENTS_MAX_LIMIT
+    from unkey_deploy.cli.api_flags import nested_filters
 
-    if app and not project:
-        raise UsageError("--app needs --project: the API finds apps within a project")
-    if env and not (project and app):
-        raise UsageError("--env needs --project and --app: the API finds environments within an app")
+    nested_filters({"project": project, "app": app, "environment": env}, LIST_FLAGS)
     if limit is not None and not 1 <= limit <= LIST_DEPLOYMENTS_MAX_LIMIT:
         raise UsageError(
             f"--limit must be between 1 and {LIST_DEPLOYMENTS_MAX_LIMIT} (the API's page size), got {limit}; "
