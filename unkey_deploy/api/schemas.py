@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 Schema = dict[str, Any]
 Path = tuple[str | int, ...]
@@ -105,13 +105,24 @@ CREATE_KEY_BODY: Schema = {
     "additionalProperties": False,
 }
 
+# keys.updateCredits: set replaces the remaining credits (no value: unlimited); increment and decrement change
+# them by a value, so they need one.
+CreditsOperation = Literal["set", "increment", "decrement"]
+CREDITS_OPERATIONS: tuple[CreditsOperation, ...] = get_args(CreditsOperation)
+
+
+def credits_value_needed(operation: str) -> bool:
+    """Whether a keys.updateCredits `operation` needs a `value` (increment and decrement do)."""
+    return operation in ("increment", "decrement")
+
+
 UPDATE_CREDITS_BODY: Schema = {
     "type": "object",
     "required": ["keyId", "operation"],
     "properties": {
         "keyId": {"type": "string", "minLength": 3},
         "value": CREDITS_REMAINING,
-        "operation": {"type": "string", "enum": ["set", "increment", "decrement"]},
+        "operation": {"type": "string", "enum": list(CREDITS_OPERATIONS)},
     },
     "additionalProperties": False,
 }
@@ -583,7 +594,7 @@ def check_body(operation: str, body: Any) -> list[Problem]:
 def _credits_operation_rules(body: dict[str, Any]) -> list[Problem]:
     """increment and decrement need a value; set takes null for unlimited."""
     operation = body.get("operation")
-    if operation in ("increment", "decrement") and body.get("value") is None:
+    if isinstance(operation, str) and credits_value_needed(operation) and body.get("value") is None:
         return [Problem(("value",), f"is required for the {operation} operation", "send a value >= 0")]
     return []
 

@@ -100,9 +100,7 @@ def update_credits(
 
     output = _output_format(output)
     op = api_flags.credits_operation(operation)
-    amount = api_flags.non_negative_int("--value", value) if value is not None else None
-    if op != "set" and amount is None:
-        raise UsageError(f"--value is required with --operation={op}: pass the number of credits")
+    amount = api_flags.credits_value(op, value)
     body = api_flags.build(lambda: keys.credits_body(key_id, op, amount), api_flags.CREDITS_FLAGS)
     _send(lambda client: keys.update_credits(client, body), root_key, api_url, config, output)
 

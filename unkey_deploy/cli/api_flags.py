@@ -10,14 +10,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api.keys import CreditsOperation
-
-CREDITS_OPERATIONS = ("set", "increment", "decrement")
+    from unkey_deploy.api.schemas import CreditsOperation
 
 # Body field -> the flag it comes from, to name the flag in errors.
 CREDITS_FLAGS = {"keyId": "--key-id", "operation": "--operation", "value": "--value"}
@@ -72,9 +70,22 @@ _FOUND_IN = {"app": "apps within a project", "environment": "environments within
 
 
 def credits_operation(text: str) -> CreditsOperation:
+    from unkey_deploy.api.schemas import CREDITS_OPERATIONS
+
     if text not in CREDITS_OPERATIONS:
-        raise UsageError(f"--operation must be set, increment or decrement, got {text!r}")
-    return cast("CreditsOperation", text)
+        *first, last = CREDITS_OPERATIONS
+        raise UsageError(f"--operation must be {', '.join(first)} or {last}, got {text!r}")
+    return text
+
+
+def credits_value(op: CreditsOperation, value: str | None) -> int | None:
+    """--value as a number of credits; required by the operations that change the credits by an amount."""
+    from unkey_deploy.api.schemas import credits_value_needed
+
+    amount = non_negative_int("--value", value) if value is not None else None
+    if amount is None and credits_value_needed(op):
+        raise UsageError(f"--value is required with --operation={op}: pass the number of credits")
+    return amount
 
 
 def non_negative_int(flag: str, text: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from unkey_deploy.api.schemas import INT64_MAX
+from unkey_deploy.api import keys
 from unkey_deploy.local import problems
 from unkey_deploy.local.deployments_api import Context
 from unkey_deploy.local.problems import ValidationIssue, valid_body
@@ -26,7 +26,7 @@ def create_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     record = {field: body[field] for field in body if field not in ("byteLength", "recoverable")}
     record.update(keyId=key_id, createdAt=now_ms(), enabled=body.get("enabled", True))
     if "credits" in body:
-        record["credits"] = _credits(body["credits"])
+        record["credits"] = keys.stored_credits(body["credits"])
     if "externalId" in body:
         record["identityId"] = _identity_for(ctx, body["externalId"])["id"]
     store.put_record("key", key_id, record)
@@ -44,7 +44,7 @@ def update_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
             if name == "externalId":
                 record.pop("identityId", None)
         elif name == "credits":
-            record["credits"] = _credits(value)
+            record["credits"] = keys.stored_credits(value)
         else:
             record[name] = value
             if name == "externalId":
@@ -57,18 +57,14 @@ def update_key(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 def update_credits(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("keys.updateCredits", body)
     record = _key(ctx, body["keyId"])
-    operation, value = body["operation"], body.get("value")
-    credits = record.get("credits") or {"remaining": None}
-    if operation == "set":
-        credits = {"remaining": None} if value is None else {**credits, "remaining": value}
-    else:
-        if credits.get("remaining") is None:
-            raise problems.invalid_input(
-                [ValidationIssue("body.operation", f"cannot {operation} the credits of a key with unlimited usage",
-                                 "use operation set to give the key a number of credits first")]
-            )
-        delta = value if operation == "increment" else -value
-        credits["remaining"] = min(max(credits["remaining"] + delta, 0), INT64_MAX)
+    operation = body["operation"]
+    try:
+        credits = keys.credits_after(record.get("credits"), operation, body.get("value"))
+    except keys.UnlimitedCredits:
+        raise problems.invalid_input(
+            [ValidationIssue("body.operation", f"cannot {operation} the credits of a key with unlimited usage",
+                             "use operation set to give the key a number of credits first")]
+        ) from None
     record["credits"] = credits
     record["updatedAt"] = now_ms()
     ctx.controller.store.put_record("key", record["keyId"], record)
@@ -97,15 +93,6 @@ def update_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 def get_identity(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("identities.getIdentity", body)
     return 200, {"data": _identity(ctx, body["identity"])}
-
-
-def _credits(value: dict[str, Any] | None) -> dict[str, Any]:
-    if not value or value.get("remaining") is None:
-        return {"remaining": None}
-    credits = {"remaining": value["remaining"]}
-    if value.get("refill"):
-        credits["refill"] = value["refill"]
-    return credits
 
 
 def _ratelimits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
