@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from unkey_deploy.api.deployments import Action, Deployment, PublicDeployments
+from unkey_deploy.api.deployments import NEEDS_STATUS, PRODUCTION_ACTIONS, Action, Deployment, PublicDeployments
 from unkey_deploy.errors import DeadlineExceeded, DeploymentFailed, DeployTimeout
 
 TARGET_STATUS = {"stop": "stopped", "start": "ready"}
-NEEDS_STATUS = {"promote": "ready", "rollback": "ready", "stop": "ready", "start": "stopped"}
 PARTICIPLE = {"promote": "promoted", "rollback": "rolled back to", "stop": "stopped", "start": "started"}
 
 
@@ -33,12 +32,12 @@ def refusal(action: Action, deployment: Deployment) -> str | None:
         return None
     d = deployment
     where = f"{d.project}/{d.app}"
-    if action in ("promote", "rollback") and not d.is_production:
+    if action in PRODUCTION_ACTIONS and not d.is_production:
         return (
             f"{action} is for production deployments; {d.id} is a {d.environment or 'preview'} deployment "
             "(preview deployments can be stopped and started)"
         )
-    if action in ("stop", "start") and d.is_production:
+    if action not in PRODUCTION_ACTIONS and d.is_production:
         return (
             f"{action} is for preview deployments; {d.id} is in production, where deployments keep running "
             "(use promote or rollback there)"
@@ -53,7 +52,7 @@ def refusal(action: Action, deployment: Deployment) -> str | None:
     if d.status != NEEDS_STATUS[action]:
         return f"{d.id} is {d.status}; only a {NEEDS_STATUS[action]} deployment can be {PARTICIPLE[action]}"
     allowed = ", ".join(d.available_actions) or "none"
-    hint = "; the app has no current deployment yet" if action in ("promote", "rollback") else ""
+    hint = "; the app has no current deployment yet" if action in PRODUCTION_ACTIONS else ""
     return f"the API does not allow {action} on {d.id} right now (available actions: {allowed}){hint}"
 
 

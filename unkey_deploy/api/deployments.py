@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from unkey_deploy.api.client import Client, Response, malformed
 from unkey_deploy.errors import DeadlineExceeded, RouteGoneError
 from unkey_deploy.report.safe import text
-from unkey_deploy.source import GitCommit
+
+if TYPE_CHECKING:  # the lifecycle rules below are read by `unkey local` too, which needs no HTTP client
+    from unkey_deploy.api.client import Client, Response
+    from unkey_deploy.source import GitCommit
 
 Family = Literal["deploy", "deployments"]
 
@@ -92,6 +94,8 @@ class _Shape:
         self.request_id = request_id
 
     def fail(self, problem: str) -> Exception:
+        from unkey_deploy.api.client import malformed
+
         return malformed(self.operation, problem, self.request_id)
 
     def mapping(self, value: Any, name: str) -> dict[str, Any]:
@@ -267,6 +271,34 @@ class DeploymentsAPI:
 Action = Literal["promote", "rollback", "stop", "start"]
 ACTIONS: tuple[Action, ...] = ("promote", "rollback", "stop", "start")
 PRODUCTION = "production"
+# Promote and rollback choose what serves production; stop and start are for preview deployments.
+PRODUCTION_ACTIONS: tuple[Action, ...] = ("promote", "rollback")
+NEEDS_STATUS: dict[Action, str] = {"promote": "ready", "rollback": "ready", "stop": "ready", "start": "stopped"}
+
+# Why an action does not apply: the deployment's environment, its status, the app has no current deployment
+# (promote, rollback), or the deployment is the current one.
+Blocker = Literal["environment", "status", "no_current", "current"]
+
+
+def action_blocker(
+    action: Action, *, production: bool, status: str, current: bool, has_current: bool, rolled_back: bool
+) -> Blocker | None:
+    """What keeps `action` from applying to a deployment, or None when it applies (the platform's rules).
+
+    Promote and rollback take a ready production deployment of an app that has a current one, other than
+    the current one (promote takes the current one too while the app is rolled back, to end the rollback);
+    stop takes a ready preview deployment, start a stopped one.
+    """
+    if (action in PRODUCTION_ACTIONS) != production:
+        return "environment"
+    if status != NEEDS_STATUS[action]:
+        return "status"
+    if action in PRODUCTION_ACTIONS:
+        if not has_current:
+            return "no_current"
+        if current and (action == "rollback" or not rolled_back):
+            return "current"
+    return None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from unkey_deploy.api.deployments import Action
 from unkey_deploy.local import problems
 from unkey_deploy.local.lifecycle import Controller, available_actions, refusal
 from unkey_deploy.local.problems import ValidationIssue, valid_body
@@ -141,7 +142,7 @@ def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     return 200, {"data": [deployment_json(ctx, d) for d in page], "pagination": pagination}
 
 
-def action(name: str):  # type: ignore[no-untyped-def]
+def action(name: Action) -> Callable[[Context, Any], tuple[int, dict[str, Any]]]:
     def handle(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body(f"deployments.{name}Deployment", body)
         deployment = _find(ctx, body["deploymentId"])

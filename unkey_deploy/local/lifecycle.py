@@ -14,44 +14,43 @@ import logging
 import threading
 from collections.abc import Callable
 
+from unkey_deploy.api.deployments import ACTIONS, PRODUCTION_ACTIONS, Action, action_blocker
 from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import Cancelled, Runtime, RuntimeFailure
 from unkey_deploy.local.store import AppState, Deployment, Store
 
 log = logging.getLogger("unkey.local")
 
-ACTIONS = ("promote", "rollback", "stop", "start")
 INTERRUPTED = (
     "the local control plane stopped while this deployment was in progress; deploy again "
     "(`unkey deployments redeploy ID`)"
 )
+NEEDS = {"promote": "ready", "rollback": "ready", "stop": "running", "start": "stopped"}  # as the refusals say it
 
 
 def available_actions(deployment: Deployment, state: AppState) -> list[str]:
     return [action for action in ACTIONS if refusal(action, deployment, state) is None]
 
 
-def refusal(action: str, deployment: Deployment, state: AppState) -> str | None:
-    """Why `action` cannot apply to `deployment` right now, or None when it can."""
-    if action in ("promote", "rollback"):
-        if not deployment.is_production:
-            return f"{action} applies to production deployments only; {deployment.id} is in {deployment.environment}"
-        if deployment.status != "ready":
-            return f"{action} needs a ready deployment; {deployment.id} is {deployment.status}"
-        if state.current_deployment_id is None:
-            return f"the app has no current deployment to {action} from"
-        if deployment.id == state.current_deployment_id:
-            if action == "rollback":
-                return f"{deployment.id} is already the current deployment and cannot be rolled back to"
-            if not state.rolled_back:
-                return f"{deployment.id} is already the current deployment"
-        return None
-    if deployment.is_production:
+def refusal(action: Action, deployment: Deployment, state: AppState) -> str | None:
+    """Why `action` cannot apply to `deployment` right now, or None when it can (`api.deployments`' rules)."""
+    d = deployment
+    blocker = action_blocker(
+        action, production=d.is_production, status=d.status, current=d.id == state.current_deployment_id,
+        has_current=state.current_deployment_id is not None, rolled_back=state.rolled_back,
+    )
+    if blocker == "environment":
+        if action in PRODUCTION_ACTIONS:
+            return f"{action} applies to production deployments only; {d.id} is in {d.environment}"
         return f"{action} applies to preview deployments only; production deployments keep running"
-    if action == "stop" and deployment.status != "ready":
-        return f"stop needs a running deployment; {deployment.id} is {deployment.status}"
-    if action == "start" and deployment.status != "stopped":
-        return f"start needs a stopped deployment; {deployment.id} is {deployment.status}"
+    if blocker == "status":
+        return f"{action} needs a {NEEDS[action]} deployment; {d.id} is {d.status}"
+    if blocker == "no_current":
+        return f"the app has no current deployment to {action} from"
+    if blocker == "current":
+        if action == "rollback":
+            return f"{d.id} is already the current deployment and cannot be rolled back to"
+        return f"{d.id} is already the current deployment"
     return None
 
 
@@ -83,7 +82,7 @@ class Controller:
     def submit(self, deployment: Deployment) -> None:
         self._spawn(self._deploy, deployment, name=f"deploy-{deployment.id}")
 
-    def apply(self, action: str, deployment: Deployment) -> None:
+    def apply(self, action: Action, deployment: Deployment) -> None:
         """Carry out an accepted action after the usual short delay."""
         self._spawn(self._apply_later, action, deployment, name=f"{action}-{deployment.id}")
 
@@ -138,11 +137,11 @@ class Controller:
         )
         log.info("%s READY at %s", deployment.id, ", ".join(placement.hostnames))
 
-    def _apply_later(self, action: str, deployment: Deployment) -> None:
+    def _apply_later(self, action: Action, deployment: Deployment) -> None:
         if self.stopping.wait(self.action_delay):
             return
         fresh = self.store.get_deployment(deployment.id) or deployment
-        if action in ("promote", "rollback"):
+        if action in PRODUCTION_ACTIONS:
             self._serve_stable_url(fresh)
             self.store.set_current(fresh.project, fresh.app, fresh.id, rolled_back=action == "rollback")
         elif action == "stop":
