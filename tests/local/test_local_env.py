@@ -139,7 +139,7 @@ def test_variables_reach_the_next_deployment_and_logs_show_it(cli, server):
 
 
 def _seed(data_dir: Path, rows: list[tuple[int, str, str, str | None]], deployment_id: str = "d_seeded1") -> None:
-    from unkey_deploy.local.variables_api import environment_ids
+    from unkey_deploy.local.lookup import environment_ids
 
     project_id, app_id, environment_id = environment_ids("acme", "api", "preview")
     with sqlite3.connect(data_dir / "state.db", timeout=10) as db:

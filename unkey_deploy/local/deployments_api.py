@@ -6,8 +6,6 @@ and returns (HTTP status, response body without `meta`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 from unkey_deploy.api.deployments import Action
 from unkey_deploy.local import problems
 from unkey_deploy.local.lifecycle import Controller, available_actions, refusal
+from unkey_deploy.local.lookup import decode_cursor, encode_cursor, require_project
 from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import Deployment, Step
 
@@ -42,7 +41,7 @@ class Context:
 
 def legacy_create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("deploy.createDeployment", body)
-    _require_project(ctx, body["project"])
+    require_project(ctx, body["project"])
     commit = body.get("gitCommit") or None
     deployment = ctx.controller.store.create_deployment(
         project=body["project"],
@@ -85,7 +84,7 @@ def _legacy_step(step: Step) -> dict[str, Any]:
 
 def create(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("deployments.createDeployment", body)
-    _require_project(ctx, body["project"])
+    require_project(ctx, body["project"])
     if "git" in body and ctx.git_builds is not None:
         return 201, {"data": {"deploymentId": ctx.git_builds(body).id}}
     if "git" in body:
@@ -124,8 +123,8 @@ def get(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
 def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     valid_body("deployments.listDeployments", body)
     if "project" in body:
-        _require_project(ctx, body["project"])
-    before = _decode_cursor(body["cursor"]) if "cursor" in body else None
+        require_project(ctx, body["project"])
+    before = decode_cursor("seq", body["cursor"]) if "cursor" in body else None
     limit = body.get("limit", 100)
     rows = ctx.controller.store.list_deployments(
         project=body.get("project"),
@@ -138,7 +137,7 @@ def list_(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
     page, more = rows[:limit], len(rows) > limit
     pagination: dict[str, Any] = {"hasMore": more}
     if more:
-        pagination["cursor"] = _encode_cursor(page[-1].seq)
+        pagination["cursor"] = encode_cursor("seq", page[-1].seq)
     return 200, {"data": [deployment_json(ctx, d) for d in page], "pagination": pagination}
 
 
@@ -200,30 +199,6 @@ def _find(ctx: Context, deployment_id: str) -> Deployment:
     if deployment is None:
         raise problems.not_found("deployment", f"The deployment {deployment_id} does not exist.")
     return deployment
-
-
-def _require_project(ctx: Context, project: str) -> None:
-    if ctx.projects is not None and project not in ctx.projects:
-        raise problems.not_found("project", f"The project {project} does not exist.")
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "seq" or not value.isdigit():
-            raise ValueError(text)
-        return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise problems.invalid_input(
-            [ValidationIssue("body.cursor", "is not a cursor this API returned",
-                             "pass pagination.cursor from the previous page unchanged, or omit it")],
-            "The pagination cursor is invalid.",
-        ) from None
 
 
 ROUTES = {

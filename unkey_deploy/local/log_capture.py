@@ -82,7 +82,7 @@ class LogSink:
 
     def write(self, deployment: Deployment, lines: Iterable[tuple[int, str, str]], instance_id: str = "") -> int:
         """Store (time ms, stream, text) lines; returns how many."""
-        from unkey_deploy.local.variables_api import environment_ids
+        from unkey_deploy.local.lookup import environment_ids
 
         project_id, app_id, environment_id = environment_ids(deployment.project, deployment.app,
                                                              deployment.environment)

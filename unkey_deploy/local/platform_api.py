@@ -1,8 +1,9 @@
-"""`projects.*`, `apps.*`, `environments.listEnvironments/updateSettings` and `domains.*` over the local store.
+"""`projects.*`, `apps.*`, `environments.listEnvironments/getEnvironment/updateSettings` and `domains.*` over the
+local store.
 
 Projects and apps are still created on first use (a deployment or a variable); `projects.createProject` and
 `apps.createApp` create them explicitly, with a name (and an app's GitHub repository), kept as JSON records
-next to the tables `variables_api` reads. IDs come from `variables_api.resource_id`, so a project created
+next to the tables `local.lookup` reads. IDs come from `lookup.resource_id`, so a project created
 here and one created by a deployment are the same project. Environment settings are stored per environment and
 returned by `environments.getEnvironment` over the defaults of `deployments_api.RUNTIME`; the docker runtime
 reads them when it starts a container (see `settings_for`). Domains are answered with the DNS record to
@@ -13,8 +14,6 @@ stops its running deployments.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import socket
 import threading
 from collections.abc import Callable
@@ -22,10 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.local import problems
 from unkey_deploy.local.deployments_api import RUNTIME, Context
-from unkey_deploy.local.problems import ValidationIssue, valid_body
+from unkey_deploy.local.lookup import (
+    DEFAULT_ENVIRONMENTS,
+    created_at,
+    decode_cursor,
+    encode_cursor,
+    existing_environment,
+    known,
+    require_app,
+    require_project,
+    resource_id,
+)
+from unkey_deploy.local.problems import valid_body
 from unkey_deploy.local.store import IN_FLIGHT, Store, now_ms
-from unkey_deploy.local.variables_api import DEFAULT_ENVIRONMENTS, Variables, _require_project, resource_id
-from unkey_deploy.local.variables_api import _environment as existing_environment
+from unkey_deploy.local.variables_api import Variables
 
 if TYPE_CHECKING:
     from unkey_deploy.local.domain_proxy import DomainProxy
@@ -86,17 +95,18 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
 
     def project_json(project: str) -> dict[str, Any]:
         return {"id": resource_id("proj", project), "name": project, "slug": project,
-                "createdAt": variables.created_at(project), "deleteProtection": False,
+                "createdAt": created_at(store, project), "deleteProtection": False,
                 **project_details(store, project)}
 
-    def app_json(project: str, app: str) -> dict[str, Any]:
+    def app_json(project: str, app: str, *, details_first: bool = True) -> dict[str, Any]:
+        """An app as listApps (its details before currentDeploymentId) and getApp (after it) answer."""
         state = store.app_state(project, app)
         data: dict[str, Any] = {"id": resource_id("app", project, app), "name": app, "slug": app,
                                 "isRolledBack": state.rolled_back, "deleteProtection": False,
-                                "createdAt": variables.created_at(project, app), **app_details(store, project, app)}
-        if state.current_deployment_id:
-            data["currentDeploymentId"] = state.current_deployment_id
-        return data
+                                "createdAt": created_at(store, project, app)}
+        current = {"currentDeploymentId": state.current_deployment_id} if state.current_deployment_id else {}
+        details = app_details(store, project, app)
+        return {**data, **details, **current} if details_first else {**data, **current, **details}
 
     def all_projects(ctx: Context) -> list[str]:
         names = {record["slug"] for record in store.list_records(PROJECT)} | store.known_projects()
@@ -107,9 +117,24 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
     def require_known_project(ctx: Context, project: str) -> None:
         if ctx.projects is not None and project not in ctx.projects:
             raise problems.not_found("project", f"The project {project} does not exist.")
-        if ctx.projects is None and not variables.known(project):
+        if ctx.projects is None and not known(store, project):
             raise problems.not_found("project", f"The project {project} does not exist; create it with "
                                                 "`unkey projects create` or deploy to it.")
+
+    def get_project(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("projects.getProject", body)
+        project = body["project"]
+        require_project(ctx, project)
+        if not known(store, project) and ctx.projects is None:
+            raise problems.not_found("project", f"The project {project} does not exist; deploy to it first.")
+        return 200, {"data": project_json(project)}
+
+    def get_app(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("apps.getApp", body)
+        project, app = body["project"], body["app"]
+        require_project(ctx, project)
+        require_app(store, project, app)
+        return 200, {"data": app_json(project, app, details_first=False)}
 
     def create_project(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("projects.createProject", body)
@@ -117,7 +142,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
         if ctx.projects is not None and slug not in ctx.projects:
             raise problems.precondition_failed(f"This control plane serves only the projects given with --project; "
                                                f"{slug} is not one of them.")
-        if variables.known(slug):
+        if known(store, slug):
             raise problems.conflict("project", f"A project with slug '{slug}' already exists.")
         store.put_record(PROJECT, slug, {"slug": slug, "name": body["name"], "createdAt": now_ms()})
         return 200, {"data": {"id": resource_id("proj", slug)}}
@@ -146,7 +171,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
         valid_body("apps.createApp", body)
         project, slug = body["project"], body["slug"]
         require_known_project(ctx, project)
-        if variables.known(project, slug):
+        if known(store, project, slug):
             raise problems.conflict("app", f"An app with slug '{slug}' already exists in this project.")
         record: dict[str, Any] = {"project": project, "slug": slug, "name": body["name"], "createdAt": now_ms()}
         if "git" in body:
@@ -169,8 +194,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
         valid_body("apps.deleteApp", body)
         project, app = body["project"], body["app"]
         require_known_project(ctx, project)
-        if not variables.known(project, app):
-            raise problems.not_found("app", f"The app {app} does not exist in project {project}.")
+        require_app(store, project, app)
         _stop_running(ctx, f"The app {project}/{app}", project, app)
         with store.transaction() as db:
             for table in ("apps", "environments", "variables"):
@@ -185,14 +209,17 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
     def environment_json(project: str, app: str, environment: str) -> dict[str, Any]:
         return {"id": resource_id("env", project, app, environment), "slug": environment, "description": "",
                 "kind": "production" if environment == "production" else "preview", "deleteProtection": False,
-                "createdAt": variables.created_at(project, app), **settings_json(store, project, app, environment)}
+                "createdAt": created_at(store, project, app), **settings_json(store, project, app, environment)}
+
+    def get_environment(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
+        valid_body("environments.getEnvironment", body)
+        return 200, {"data": environment_json(*existing_environment(ctx, body))}
 
     def list_environments(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("environments.listEnvironments", body)
         project, app = body["project"], body["app"]
         require_known_project(ctx, project)
-        if not variables.known(project, app):
-            raise problems.not_found("app", f"The app {app} does not exist in project {project}.")
+        require_app(store, project, app)
         with store.transaction() as db:
             extra = [row[0] for row in db.execute(
                 "SELECT environment FROM environments WHERE project = ? AND app = ? ORDER BY environment",
@@ -204,7 +231,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
         valid_body("environments.updateSettings", body)
         # Like deploying or setting a variable, settings given to an app make it known to unkey local.
         project, app, environment = body["project"], body["app"], body["environment"]
-        _require_project(ctx, project)
+        require_project(ctx, project)
         changes = {k: v for k, v in body.items() if k not in ("project", "app", "environment")}
         key = environment_key(project, app, environment)
         with store.transaction() as db:
@@ -216,7 +243,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
 
     def create_domain(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("domains.createDomain", body)
-        project, app, environment = existing_environment(ctx, variables, body)
+        project, app, environment = existing_environment(ctx, body)
         name = body["domain"].lower()
         if store.get_record(DOMAIN, name):
             raise problems.conflict("domain", f"The domain {name} is already attached to an environment.")
@@ -257,7 +284,7 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
 
     def list_domains(ctx: Context, body: Any) -> tuple[int, dict[str, Any]]:
         valid_body("domains.listDomains", body)
-        project, app, environment = existing_environment(ctx, variables, body)
+        project, app, environment = existing_environment(ctx, body)
         items = [_public(r) for r in store.list_records(DOMAIN)
                  if (r.get("project"), r.get("app"), r.get("environment")) == (project, app, environment)]
         if body.get("search"):
@@ -265,6 +292,9 @@ def routes(variables: Variables, domains: DomainProxy | None = None) -> dict[str
         return 200, _paged(items, body)
 
     return {
+        "projects.getProject": get_project,
+        "apps.getApp": get_app,
+        "environments.getEnvironment": get_environment,
         "projects.createProject": create_project,
         "projects.listProjects": list_projects,
         "projects.deleteProject": delete_project,
@@ -343,26 +373,11 @@ def _searched(items: list[dict[str, Any]], search: str | None) -> list[dict[str,
 
 def _paged(items: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
     """One page of `items` (an offset cursor), as `{data, pagination}`."""
-    start = _decode_cursor(body["cursor"]) if "cursor" in body else 0
+    start = decode_cursor("off", body["cursor"]) if "cursor" in body else 0
     limit = body.get("limit", 100)
     page = items[start:start + limit]
     more = start + limit < len(items)
     pagination: dict[str, Any] = {"hasMore": more}
     if more:
-        pagination["cursor"] = base64.urlsafe_b64encode(f"off:{start + limit}".encode()).decode().rstrip("=")
+        pagination["cursor"] = encode_cursor("off", start + limit)
     return {"data": page, "pagination": pagination}
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "off" or not value.isdigit():
-            raise ValueError(text)
-        return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise problems.invalid_input(
-            [ValidationIssue("body.cursor", "is not a cursor this API returned",
-                             "pass pagination.cursor from the previous page unchanged, or omit it")],
-            "The pagination cursor is invalid.",
-        ) from None
