@@ -33,6 +33,12 @@ OutputOption = Annotated[
     ),
 ]
 OUTPUT_FORMATS = ("text", "json")
+KeyIdOption = Annotated[str, typer.Option("--key-id", metavar="ID", help="The key's ID (key_...).")]
+RatelimitsJsonOption = Annotated[
+    str | None,
+    typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
+                 help="Array of rate limits replacing the current ones; [] removes them all."),
+]
 
 api_app = typer.Typer(
     name="api",
@@ -82,7 +88,7 @@ def register(app: typer.Typer) -> None:
     "  unkey api keys update-credits --key-id=key_1234abcd --operation=set --value=1000 --output=json",
 )
 def update_credits(
-    key_id: Annotated[str, typer.Option("--key-id", metavar="ID", help="The key's ID (key_...).")],
+    key_id: KeyIdOption,
     operation: Annotated[
         str, typer.Option("--operation", metavar="OP", help="set, increment or decrement.")
     ],
@@ -128,7 +134,7 @@ def update_credits(
     "  unkey api keys update-key --key-id=key_1234abcd --name='Scripted Update' --output=json",
 )
 def update_key(
-    key_id: Annotated[str, typer.Option("--key-id", metavar="ID", help="The key's ID (key_...).")],
+    key_id: KeyIdOption,
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", show_default=False, help="Display name.")
     ] = None,
@@ -153,11 +159,7 @@ def update_key(
                      help='Credits, e.g. {"remaining":100,"refill":{"interval":"daily","amount":100}}; '
                      "null makes the key unlimited."),
     ] = None,
-    ratelimits_json: Annotated[
-        str | None,
-        typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
-                     help="Array of rate limits replacing the current ones; [] removes them all."),
-    ] = None,
+    ratelimits_json: RatelimitsJsonOption = None,
     enabled: Annotated[
         str | None,
         typer.Option("--enabled", metavar="BOOL", show_default=False,
@@ -186,31 +188,14 @@ def update_key(
     from unkey_deploy.api import keys
 
     output = _output_format(output)
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = name
-    if external_id is not None:
-        changes["externalId"] = external_id
-    if meta_json is not None:
-        changes["meta"] = api_flags.json_value("--meta-json", meta_json)
-    if expires is not None:
-        changes["expires"] = api_flags.expires_ms(expires, warn=_warn)
-    if credits_json is not None:
-        changes["credits"] = api_flags.json_value("--credits-json", credits_json)
-    if ratelimits_json is not None:
-        changes["ratelimits"] = api_flags.ratelimits("--ratelimits-json", ratelimits_json)
-    if enabled is not None:
-        changes["enabled"] = api_flags.boolean("--enabled", enabled)
-    if roles is not None:
-        changes["roles"] = api_flags.name_list("--roles", roles)
-    if permissions is not None:
-        changes["permissions"] = api_flags.name_list("--permissions", permissions)
-    for field in api_flags.cleared_fields(clear or [], changes):
-        changes[field] = None
+    changes = api_flags.update_key_changes(
+        {"name": name, "externalId": external_id, "meta": meta_json, "expires": expires, "credits": credits_json,
+         "ratelimits": ratelimits_json, "enabled": enabled, "roles": roles, "permissions": permissions},
+        clear or [], warn=_warn,
+    )
     body = api_flags.build(lambda: keys.update_key_body(key_id, changes), api_flags.UPDATE_KEY_FLAGS)
     if body.keys() == {"keyId"}:
-        raise UsageError("nothing to update: pass at least one of --name, --external-id, --meta-json, "
-                         "--expires, --credits-json, --ratelimits-json, --enabled, --roles, --permissions, --clear")
+        raise UsageError(api_flags.NOTHING_TO_UPDATE_KEY)
     _send(lambda client: keys.update_key(client, body), root_key, api_url, config, output)
 
 
@@ -239,11 +224,7 @@ def update_identity(
         typer.Option("--meta-json", metavar="JSON", show_default=False,
                      help="Metadata object replacing the current one; {} clears it."),
     ] = None,
-    ratelimits_json: Annotated[
-        str | None,
-        typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
-                     help="Array of rate limits replacing the current ones; [] removes them all."),
-    ] = None,
+    ratelimits_json: RatelimitsJsonOption = None,
     root_key: RootKeyOption = None,
     api_url: ApiUrlOption = None,
     config: ConfigOption = None,

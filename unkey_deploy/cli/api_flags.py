@@ -31,6 +31,9 @@ UPDATE_KEY_FLAGS = {
     "roles": "--roles",
     "permissions": "--permissions",
 }
+NOTHING_TO_UPDATE_KEY = "nothing to update: pass at least one of " + ", ".join(
+    [flag for field, flag in UPDATE_KEY_FLAGS.items() if field != "keyId"] + ["--clear"]
+)
 UPDATE_IDENTITY_FLAGS = {"identity": "--identity", "meta": "--meta-json", "ratelimits": "--ratelimits-json"}
 
 # --clear values -> nullable updateKey fields.
@@ -175,6 +178,30 @@ def expires_ms(text: str, *, warn: Callable[[str], None], now: datetime | None =
         hint = f"; in milliseconds that is {millis * 1000}" if millis < 10**11 else ""
         warn(f"--expires {when} is in the past: the key stops verifying at once{hint}")
     return millis
+
+
+def update_key_changes(
+    texts: Mapping[str, str | None], clear: list[str], *, warn: Callable[[str], None]
+) -> dict[str, Any]:
+    """The keys.updateKey fields of the flags given (`texts`: API field -> the flag's text, None when the flag
+    was left out), parsed in the order of UPDATE_KEY_FLAGS, then the fields --clear sends as null."""
+    parsers: dict[str, Callable[[str, str], Any]] = {
+        "meta": json_value,
+        "expires": lambda _flag, text: expires_ms(text, warn=warn),
+        "credits": json_value,
+        "ratelimits": ratelimits,
+        "enabled": boolean,
+        "roles": name_list,
+        "permissions": name_list,
+    }
+    changes: dict[str, Any] = {}
+    for field, flag in UPDATE_KEY_FLAGS.items():
+        text = texts.get(field)
+        if text is not None:
+            changes[field] = parsers[field](flag, text) if field in parsers else text
+    for field in cleared_fields(clear, changes):
+        changes[field] = None
+    return changes
 
 
 def cleared_fields(values: list[str], changes: dict[str, Any]) -> list[str]:
