@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import (
@@ -23,6 +23,7 @@ from unkey_deploy.api.schemas import (
 from unkey_deploy.errors import UnkeyError, UsageError
 
 Kind = Literal["writeonly", "recoverable"]
+T = TypeVar("T")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 NAME_MAX = 256
 # Set by the platform in every instance; a variable of the same name is ignored there.
@@ -163,41 +164,44 @@ class VariablesAPI:
         the batches before it)."""
         if prune and len(variables) > VARIABLES_PER_CALL:
             raise ValueError("prune works in one call only; remove the leftovers with remove()")
-        done: list[str] = []
-        names = [v.key for v in variables]
-        chunks = list(batches(variables)) or [[]]
-        for index, chunk in enumerate(chunks):
-            body = set_body(env, chunk, prune=prune)
-            try:
-                self.client.call("environments.setEnvironmentVariables", body)
-            except UnkeyError as exc:
-                if not done:
-                    raise
-                raise BatchFailed(
-                    f"setting variables failed at batch {index + 1} of {len(chunks)} ({exc.message}); "
-                    f"{len(done)} were set, {len(names) - len(done)} were not",
-                    done=list(done), not_done=names[len(done):], cause=exc,
-                ) from None
-            done.extend(v.key for v in chunk)
-            if on_batch:
-                on_batch([v.key for v in chunk])
+        self._in_batches(
+            "environments.setEnvironmentVariables", list(batches(variables)) or [[]],
+            lambda chunk: set_body(env, chunk, prune=prune), lambda v: v.key, ("setting", "set"), on_batch,
+        )
 
     def remove(self, env: EnvironmentRef, names: Sequence[str]) -> None:
+        self._in_batches(
+            "environments.removeEnvironmentVariables", list(batches(list(names))),
+            lambda chunk: remove_body(env, chunk), str, ("removing", "removed"),
+        )
+
+    def _in_batches(
+        self,
+        operation: str,
+        chunks: list[Sequence[T]],
+        body: Callable[[Sequence[T]], dict[str, Any]],
+        name: Callable[[T], str],
+        verb: tuple[str, str],
+        on_batch: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """One call per chunk, each body built just before its call; `BatchFailed` after a first success."""
+        names = [name(item) for chunk in chunks for item in chunk]
         done: list[str] = []
-        chunks = list(batches(list(names)))
         for index, chunk in enumerate(chunks):
-            body = remove_body(env, chunk)
+            request = body(chunk)
             try:
-                self.client.call("environments.removeEnvironmentVariables", body)
+                self.client.call(operation, request)
             except UnkeyError as exc:
                 if not done:
                     raise
                 raise BatchFailed(
-                    f"removing variables failed at batch {index + 1} of {len(chunks)} ({exc.message}); "
-                    f"{len(done)} were removed, {len(names) - len(done)} were not",
-                    done=list(done), not_done=list(names[len(done):]), cause=exc,
+                    f"{verb[0]} variables failed at batch {index + 1} of {len(chunks)} ({exc.message}); "
+                    f"{len(done)} were {verb[1]}, {len(names) - len(done)} were not",
+                    done=list(done), not_done=names[len(done):], cause=exc,
                 ) from None
-            done.extend(chunk)
+            done.extend(name(item) for item in chunk)
+            if on_batch:
+                on_batch([name(item) for item in chunk])
 
 
 def _variable(item: dict[str, Any]) -> Variable:

@@ -11,7 +11,7 @@ import socket
 import socketserver
 import threading
 
-from unkey_deploy.local.proxy import _pipe, _reply
+from unkey_deploy.local.proxy import connect, reply
 from unkey_deploy.local.store import Deployment, Store
 
 log = logging.getLogger("unkey.local")
@@ -74,28 +74,16 @@ def _route(client: socket.socket, store: Store) -> None:
     host = _host(head)
     record = store.get_record("domain", host) if host else None
     if record is None:
-        _reply(client, 503, f"no environment has the domain {host or '(no Host header)'}\n")
+        reply(client, 503, f"no environment has the domain {host or '(no Host header)'}\n")
         return
     deployment = _serving(store, record["project"], record["app"], record["environment"])
     if deployment is None:
-        _reply(client, 503, f"{host}: its environment has no ready deployment\n")
+        reply(client, 503, f"{host}: its environment has no ready deployment\n")
         return
     if deployment.port is None:
-        _reply(client, 200, f"{deployment.id} serves {host} (runtime simulate: nothing runs)\n")
+        reply(client, 200, f"{deployment.id} serves {host} (runtime simulate: nothing runs)\n")
         return
-    try:
-        upstream = socket.create_connection(("127.0.0.1", deployment.port), timeout=10)
-    except OSError as exc:
-        _reply(client, 502, f"{deployment.id} does not answer on localhost:{deployment.port}: {exc}\n")
-        return
-    client.settimeout(None)
-    upstream.settimeout(None)
-    upstream.sendall(head)
-    pump = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
-    pump.start()
-    _pipe(client, upstream)
-    pump.join(30)
-    upstream.close()
+    connect(client, deployment.id, deployment.port, head)
 
 
 def _host(head: bytes) -> str | None:

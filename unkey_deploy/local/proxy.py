@@ -79,17 +79,26 @@ def _forward(client: socket.socket, store: Store, project: str, app: str) -> Non
     current_id = store.app_state(project, app).current_deployment_id
     deployment = store.get_deployment(current_id) if current_id else None
     if deployment is None or deployment.status != "ready":
-        _reply(client, 503, f"{project}/{app} has no current deployment\n")
+        reply(client, 503, f"{project}/{app} has no current deployment\n")
         return
     if deployment.port is None:
-        _reply(client, 200, f"{deployment.id} is current (runtime simulate: nothing runs)\n")
+        reply(client, 200, f"{deployment.id} is current (runtime simulate: nothing runs)\n")
         return
+    connect(client, deployment.id, deployment.port)
+
+
+def connect(client: socket.socket, deployment_id: str, port: int, first: bytes = b"") -> None:
+    """Pipe `client` to a deployment listening on `port` both ways until both sides are done (`first`: what
+    was read from the client already); a 502 when nothing answers there."""
     try:
-        upstream = socket.create_connection(("127.0.0.1", deployment.port), timeout=10)
+        upstream = socket.create_connection(("127.0.0.1", port), timeout=10)
     except OSError as exc:
-        _reply(client, 502, f"{deployment.id} does not answer on localhost:{deployment.port}: {exc}\n")
+        reply(client, 502, f"{deployment_id} does not answer on localhost:{port}: {exc}\n")
         return
+    client.settimeout(None)
     upstream.settimeout(None)
+    if first:
+        upstream.sendall(first)
     pump = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
     pump.start()
     _pipe(client, upstream)
@@ -106,7 +115,8 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
         pass
 
 
-def _reply(client: Any, status: int, text: str) -> None:
+def reply(client: Any, status: int, text: str) -> None:
+    """A plain-text HTTP answer, then the connection closes."""
     body = text.encode()
     reason = {200: "OK", 502: "Bad Gateway", 503: "Service Unavailable"}[status]
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
