@@ -158,21 +158,13 @@ class DataDirLock:
                 f"cannot open {data_dir / LOCK_FILE} ({exc.strerror or exc}): fix the permissions of "
                 f"{data_dir} (chmod 700) or pass another --data-dir"
             ) from None
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                os.close(fd)
-                running = _read_owner(data_dir / LOCK_FILE) or Owner(None, None)
-                raise UsageError(
-                    f"the local data dir {data_dir} is in use by the local control plane {running.describe()}: "
-                    f"use that one, stop it with `unkey local stop --data-dir {data_dir}`, or pass another --data-dir"
-                ) from None
+        if not _lock_within(fd, wait):
+            os.close(fd)
+            running = _read_owner(data_dir / LOCK_FILE) or Owner(None, None)
+            raise UsageError(
+                f"the local data dir {data_dir} is in use by the local control plane {running.describe()}: "
+                f"use that one, stop it with `unkey local stop --data-dir {data_dir}`, or pass another --data-dir"
+            )
         lock = cls(data_dir, fd)
         lock._write(f"{os.getpid()}\n")
         return lock
@@ -227,21 +219,27 @@ def start_lock(data_dir: Path, timeout: float) -> Iterator[None]:
     """Serialise background starts on one data dir, so concurrent `--local` commands start one server."""
     fd = open_private(data_dir / START_LOCK_FILE, os.O_RDWR)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise UsageError(
-                        f"another command has been starting the local control plane of {data_dir} for "
-                        f"{timeout:.0f}s; see {data_dir / 'server.log'}"
-                    ) from None
-                time.sleep(0.05)
+        if not _lock_within(fd, timeout):
+            raise UsageError(
+                f"another command has been starting the local control plane of {data_dir} for "
+                f"{timeout:.0f}s; see {data_dir / 'server.log'}"
+            )
         yield
     finally:
         os.close(fd)
+
+
+def _lock_within(fd: int, seconds: float) -> bool:
+    """Take the exclusive lock of `fd`, trying every 50ms for `seconds`; False when another process keeps it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 def is_our_server(pid: int) -> bool:
