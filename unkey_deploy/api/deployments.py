@@ -4,6 +4,10 @@
 `deployments.*` is the public API. Callers use `DeploymentsAPI.create()` and `.get()` and see one shape,
 `DeploymentState`, whichever family answered. When `deploy.*` is gone (410, or a 404 whose error type says
 the route does not exist) the seam says so once and falls back to `deployments.*`.
+
+`Deployment` is the public API's model of a deployment (statuses in the spec's lower case); `unkey local` serves
+the same model. The lifecycle actions and when each applies (`action_blocker`) are stated here once, for the
+CLI's refusals and for `unkey local`, which answers with them.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 from unkey_deploy.api.deployments import Action
 from unkey_deploy.local import problems
-from unkey_deploy.local.lifecycle import Controller, available_actions, refusal
+from unkey_deploy.local.lifecycle import Controller, refusal
 from unkey_deploy.local.lookup import decode_cursor, encode_cursor, require_project
 from unkey_deploy.local.problems import ValidationIssue, valid_body
 from unkey_deploy.local.store import Deployment, Step
@@ -156,24 +156,20 @@ def action(name: Action) -> Callable[[Context, Any], tuple[int, dict[str, Any]]]
 
 
 def deployment_json(ctx: Context, deployment: Deployment) -> dict[str, Any]:
-    state = ctx.controller.store.app_state(deployment.project, deployment.app)
+    """The deployment as deployments.getDeployment answers it."""
     data: dict[str, Any] = {
         "id": deployment.id,
         "status": deployment.status,
-        "isCurrent": deployment.is_production and state.current_deployment_id == deployment.id,
+        "isCurrent": deployment.is_current,
         "environment": deployment.environment,
         "app": deployment.app,
         "project": deployment.project,
     }
     data["docker"] = {"image": deployment.image}  # every local deployment is image-sourced
-    data["availableActions"] = available_actions(deployment, state)
+    data["availableActions"] = list(deployment.available_actions)
     data["regions"] = ["local"]
-    if deployment.status == "failed":
-        data["error"] = {
-            "code": "unknown",
-            "step": deployment.error_step or "deploying",
-            "message": deployment.error_message or "the deployment failed",
-        }
+    if deployment.error is not None:
+        data["error"] = dict(deployment.error)
     data["domains"] = _domains(ctx, deployment)
     data["runtime"] = dict(RUNTIME)
     data["createdAt"] = deployment.created_at
@@ -185,7 +181,7 @@ def deployment_json(ctx: Context, deployment: Deployment) -> dict[str, Any]:
 def _domains(ctx: Context, deployment: Deployment) -> list[str]:
     """The deployment's own hostnames, plus its environment's stable URL while it is current."""
     stable = ctx.controller.stable_url_port(deployment)
-    return [*deployment.hostnames, f"localhost:{stable}"] if stable else list(deployment.hostnames)
+    return [*deployment.domains, f"localhost:{stable}"] if stable else list(deployment.domains)
 
 
 def _add_debug(ctx: Context, deployment: Deployment, data: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from unkey_deploy.api.deployments import ACTIONS, PRODUCTION_ACTIONS, Action, action_blocker
+from unkey_deploy.api.deployments import PRODUCTION_ACTIONS, Action, action_blocker
 from unkey_deploy.local.proxy import EnvironmentProxies
 from unkey_deploy.local.runtime import Cancelled, Runtime, RuntimeFailure
 from unkey_deploy.local.store import AppState, Deployment, Store
@@ -26,10 +26,6 @@ INTERRUPTED = (
     "(`unkey deployments redeploy ID`)"
 )
 NEEDS = {"promote": "ready", "rollback": "ready", "stop": "running", "start": "stopped"}  # as the refusals say it
-
-
-def available_actions(deployment: Deployment, state: AppState) -> list[str]:
-    return [action for action in ACTIONS if refusal(action, deployment, state) is None]
 
 
 def refusal(action: Action, deployment: Deployment, state: AppState) -> str | None:

@@ -16,9 +16,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from unkey_deploy.api import deployments as api
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deployments (
@@ -103,6 +105,11 @@ CREATE VIEW IF NOT EXISTS runtime_logs_v1 AS SELECT time, severity, message, att
 """
 
 IN_FLIGHT = ("pending", "starting", "building", "deploying", "network", "finalizing")
+# A deployment with its app's current deployment and rolled-back state, for isCurrent and availableActions.
+_SELECT = (
+    "SELECT d.*, a.current_deployment_id AS app_current, a.rolled_back AS app_rolled_back FROM deployments d"
+    " LEFT JOIN apps a ON a.project = d.project AND a.app = d.app"
+)
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -114,31 +121,22 @@ def new_id(prefix: str, length: int = 16) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-@dataclass
-class Deployment:
+@dataclass(frozen=True, kw_only=True)
+class Deployment(api.Deployment):
+    """A deployment as the public API describes it (`api.deployments.Deployment`: the spec's lower-case status,
+    isCurrent and availableActions by the platform's rules, its own hostnames as `domains`), plus what the local
+    control plane keeps besides: its place in the list, the git commit and keyspace it was created with, the
+    failure message as recorded, its container and port, and when it last changed and first became ready."""
+
+    image: str  # every local deployment runs an image (git deployments are built into one first)
     seq: int
-    id: str
-    project: str
-    app: str
-    environment: str
-    image: str
-    branch: str | None
-    commit_sha: str | None
-    git_commit: dict[str, Any] | None
-    keyspace_id: str | None
-    status: str
-    error_step: str | None
-    error_message: str | None
-    hostnames: list[str] = field(default_factory=list)
+    git_commit: dict[str, Any] | None = None
+    keyspace_id: str | None = None
+    error_message: str | None = None
     port: int | None = None
     container_id: str | None = None
-    created_at: int = 0
     updated_at: int = 0
     ready_at: int | None = None
-
-    @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
 
 
 @dataclass
@@ -229,7 +227,7 @@ class Store:
 
     def get_deployment(self, deployment_id: str) -> Deployment | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
+            row = self._db.execute(f"{_SELECT} WHERE d.id = ?", (deployment_id,)).fetchone()
         return _deployment(row) if row else None
 
     def list_deployments(
@@ -246,25 +244,23 @@ class Store:
         args: list[Any] = []
         for column, value in (("project", project), ("app", app), ("environment", environment)):
             if value is not None:
-                clauses.append(f"{column} = ?")
+                clauses.append(f"d.{column} = ?")
                 args.append(value)
         if statuses:
-            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            clauses.append(f"d.status IN ({','.join('?' * len(statuses))})")
             args.extend(statuses)
         if before_seq is not None:
-            clauses.append("seq < ?")
+            clauses.append("d.seq < ?")
             args.append(before_seq)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM deployments {where} ORDER BY seq DESC LIMIT ?", (*args, limit)
-            ).fetchall()
+            rows = self._db.execute(f"{_SELECT} {where} ORDER BY d.seq DESC LIMIT ?", (*args, limit)).fetchall()
         return [_deployment(row) for row in rows]
 
     def in_flight(self) -> list[Deployment]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM deployments WHERE status IN ({','.join('?' * len(IN_FLIGHT))})", IN_FLIGHT
+                f"{_SELECT} WHERE d.status IN ({','.join('?' * len(IN_FLIGHT))})", IN_FLIGHT
             ).fetchall()
         return [_deployment(row) for row in rows]
 
@@ -387,24 +383,37 @@ class Store:
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:
+    deployment_id, status, current = row["id"], row["status"], row["app_current"]
+    production = row["environment"] == api.PRODUCTION
+    actions = tuple(
+        action for action in api.ACTIONS
+        if api.action_blocker(action, production=production, status=status, current=current == deployment_id,
+                              has_current=current is not None, rolled_back=bool(row["app_rolled_back"])) is None
+    )
+    error = None
+    if status == "failed":
+        error = {"code": "unknown", "step": row["error_step"] or "deploying",
+                 "message": row["error_message"] or "the deployment failed"}
     return Deployment(
-        seq=row["seq"],
-        id=row["id"],
+        id=deployment_id,
+        status=status,
+        is_current=production and current == deployment_id,
         project=row["project"],
         app=row["app"],
         environment=row["environment"],
+        available_actions=actions,
+        domains=tuple(json.loads(row["hostnames"])),
         image=row["image"],
         branch=row["branch"],
         commit_sha=row["commit_sha"],
+        created_at=row["created_at"],
+        error=error,
+        seq=row["seq"],
         git_commit=json.loads(row["git_commit"]) if row["git_commit"] else None,
         keyspace_id=row["keyspace_id"],
-        status=row["status"],
-        error_step=row["error_step"],
         error_message=row["error_message"],
-        hostnames=json.loads(row["hostnames"]),
         port=row["port"],
         container_id=row["container_id"],
-        created_at=row["created_at"],
         updated_at=row["updated_at"],
         ready_at=row["ready_at"],
     )
