@@ -1,4 +1,5 @@
-"""Turning `unkey api` flag values into request body fields, with one clear error per mistake.
+"""Turning the flags of the API commands (`unkey api`, and the filters of `unkey deployments list`) into request
+body fields, with one clear error per mistake; the request rules themselves live in `api/`.
 
 A flag left out never reaches the body; JSON flags keep `{}`, `[]`, `0` and `false` as they are and
 turn the literal `null` into null, so the API can tell "unchanged" from "cleared".
