@@ -117,7 +117,6 @@ def test_private_modules_stay_inside_their_package() -> None:
     assert sorted(wrong) == []
 
 
-@pytest.mark.xfail(reason="not yet: see the module docstring", strict=True)
 def test_unkey_yaml_is_read_in_one_place() -> None:
     """Only `config.py` opens unkey.yaml; everything else is handed the parsed `ProjectConfig`."""
     readers = sorted(

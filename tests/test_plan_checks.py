@@ -67,7 +67,7 @@ def test_files_from_the_build_stage_and_declared_programs_are_trusted(tmp_path):
 
 
 def test_warnings_are_shown_before_the_build(tmp_path):
-    from unkey_deploy.pipeline import PreparedBuild, run_build
+    from unkey_deploy.build_stage import PreparedBuild, run_build
 
     write(tmp_path, {"Procfile": "web: pnpm start\n"})
     plan = make_plan(tmp_path)

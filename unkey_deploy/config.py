@@ -1,7 +1,8 @@
 """Settings with one precedence rule: flag > environment > config file.
 
 Two files are read: the user's `~/.unkey/config.toml` (root key, API URL) and the project's
-`unkey.yaml` (image repository, build variables, base image remaps).
+`unkey.yaml` (image repository, build variables, base image remaps, checks, settings as code), which is
+read once per run into a `ProjectConfig` that commands hand to the stages.
 """
 
 from __future__ import annotations
@@ -9,11 +10,16 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from unkey_deploy.settings_code import SettingsCode
 
 DEFAULT_API_URL = "https://api.unkey.com"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:7070"
@@ -207,8 +213,88 @@ MAX_PROJECT_CONFIG_BYTES = 1024 * 1024
 MAX_YAML_VALUES = 100_000  # values of unkey.yaml once its aliases are expanded (a few dozen are usual)
 
 
-def load_project_config(directory: Path) -> tuple[dict[str, Any], Path | None]:
-    """The project's unkey.yaml (or unkey.yml), if any, as a mapping.
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The project's unkey.yaml, read and parsed once per run and handed to every stage that needs it.
+
+    The file's size, its YAML, and the number of values it holds once aliases are expanded are checked
+    when it is read; each section is checked by the accessor (or stage) that uses it, so a file whose
+    unused sections are wrong fails where it always did. `ProjectConfig()` is "no unkey.yaml".
+    """
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    node: Any = field(default=None, repr=False, compare=False)  # the composed YAML tree, for line numbers
+
+    @classmethod
+    def find(cls, directories: Iterable[Path]) -> ProjectConfig:
+        """The unkey.yaml of the first of `directories` that has one (the app's, then the repository root's)."""
+        for directory in dict.fromkeys(directories):
+            found = _read_project_config(directory)
+            if found is not None:
+                return found
+        return cls()
+
+    @property
+    def source(self) -> str:
+        """How messages name the file: its path, or `unkey.yaml` when there is none."""
+        return str(self.path or "unkey.yaml")
+
+    def name_from(self, root: Path) -> str:
+        """The file's path relative to `root` when it is inside it (how a plan names it)."""
+        if self.path is None:
+            return "unkey.yaml"
+        return str(self.path.relative_to(root)) if self.path.is_relative_to(root) else str(self.path)
+
+    def only_in(self, directory: Path) -> ProjectConfig:
+        """This file when it lies in `directory` itself, else no file: what is read from the app's own directory
+        only (check paths, project/app and environment settings) ignores a repository root's unkey.yaml."""
+        if self.path is None or self.path.parent.resolve() == directory.resolve():
+            return self
+        return ProjectConfig()
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A mapping section (`build:`), empty when absent; anything else is a clear error."""
+        return project_section(dict(self.data), name, self.path)
+
+    @property
+    def image_repository(self) -> str | None:
+        """The repository of `image:`, if the file sets one."""
+        from unkey_deploy.imageref import parse_image
+
+        repository = self.data.get("image")
+        if repository is not None and not isinstance(repository, str):
+            raise UsageError(f"{self.path}: `image` must be a repository such as ghcr.io/acme/api")
+        return parse_image(repository).repository if repository else None
+
+    @property
+    def variables(self) -> Any:
+        """`variables:` as written (checked by the build stage, which knows what a variable name may be)."""
+        return self.data.get("variables") or {}
+
+    @property
+    def checks(self) -> Any:
+        """`check:` as written: a path or a list of paths (checked by verify.configured_checks)."""
+        return self.data.get("check")
+
+    @cached_property
+    def settings(self) -> SettingsCode:
+        """`project:`, `app:` and `environments:` (settings as code), from the same parsed tree."""
+        from unkey_deploy.settings_code import parse_settings
+
+        return parse_settings(self)
+
+
+def project_directories(context: Path, root_dir: str | None) -> list[Path]:
+    """Where a build's unkey.yaml is looked for: the app's directory, then the repository root. The root is
+    only looked at when the app's directory is one inside it (otherwise the plan refuses --root-dir)."""
+    root = context.expanduser().resolve()
+    app = (root / root_dir).resolve() if root_dir else root
+    return [app, root] if app.is_dir() and app.is_relative_to(root) else [app]
+
+
+def _read_project_config(directory: Path) -> ProjectConfig | None:
+    """unkey.yaml (or unkey.yml) of `directory`, None when it has neither.
 
     Its size, and the number of values it holds once YAML aliases are expanded, are limited before
     anything is built from it, so a hostile file ("billion laughs") is refused at once."""
@@ -225,16 +311,18 @@ def load_project_config(directory: Path) -> tuple[dict[str, Any], Path | None]:
             raise ConfigError(f"{path} is larger than {MAX_PROJECT_CONFIG_BYTES // 1024} KB; an unkey.yaml holds a "
                               "few settings")
         try:
-            data = _parse_project_yaml(raw.decode("utf-8"), path) or {}
+            node, data = _parse_project_yaml(raw.decode("utf-8"), path)
         except UnicodeDecodeError:
             raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+        data = data or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path} must be a mapping of settings (e.g. `image: ghcr.io/acme/api`)")
-        return data, path
-    return {}, None
+        return ProjectConfig(data, path, node)
+    return None
 
 
-def _parse_project_yaml(text: str, path: Path) -> Any:
+def _parse_project_yaml(text: str, path: Path) -> tuple[Any, Any]:
+    """(the composed node tree, the values) of unkey.yaml's text."""
     import yaml
 
     try:
@@ -242,7 +330,7 @@ def _parse_project_yaml(text: str, path: Path) -> Any:
         if root is not None and _expanded_size(root) > MAX_YAML_VALUES:
             raise ConfigError(f"{path} expands to more than {MAX_YAML_VALUES:,} values through YAML aliases; write "
                               "the values out instead of repeating anchors")
-        return yaml.safe_load(text)
+        return root, yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

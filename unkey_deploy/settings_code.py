@@ -22,9 +22,12 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from unkey_deploy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from unkey_deploy.config import ProjectConfig
 
 # unkey.yaml key -> updateSettings field
 FIELDS = {
@@ -58,15 +61,18 @@ class SettingsCode:
 
 def load_settings(directory: Path) -> SettingsCode:
     """The settings of `directory`'s unkey.yaml (empty when there is none); ConfigError naming file and line."""
+    from unkey_deploy.config import ProjectConfig
+
+    return ProjectConfig.find([directory]).settings
+
+
+def parse_settings(config: ProjectConfig) -> SettingsCode:
+    """The settings of an unkey.yaml already read (its composed node tree); ConfigError naming file and line."""
     import yaml
 
-    from unkey_deploy.config import PROJECT_CONFIG_NAMES, load_project_config
-
-    load_project_config(directory)  # YAML errors and a non-mapping file, reported as everywhere else
-    path = next((directory / name for name in PROJECT_CONFIG_NAMES if (directory / name).is_file()), None)
+    path, root = config.path, config.node
     if path is None:
         return SettingsCode(None)
-    root = yaml.compose(path.read_text(encoding="utf-8"))
     code = SettingsCode(path)
     if not isinstance(root, yaml.MappingNode):
         return code

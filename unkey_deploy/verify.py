@@ -202,7 +202,7 @@ def deployment_url(hostnames: Iterable[str], environment: str) -> str | None:
     Unkey names per-deployment domains with `-dep-` (and per-commit ones with `-git-`); otherwise the first
     hostname that is not the environment's domain, else the first one.
     """
-    from unkey_deploy.pipeline import url_for
+    from unkey_deploy.report.urls import url_for
 
     names = [str(h) for h in hostnames if str(h)]
     for marker in ("-dep-", "-git-"):

@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from unkey_deploy.cli import options
-from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
-
-if TYPE_CHECKING:
-    from unkey_deploy.image.build import BuildRequest
-    from unkey_deploy.plan import Plan
-
+from unkey_deploy.errors import EXIT_CODES_HELP
 
 Output = options.Output
 
@@ -72,9 +67,11 @@ def build_command(
     verbose: options.Verbose = False,
     max_context: options.MaxContext = "2GB",
 ) -> None:
+    from unkey_deploy.build_stage import BuildSettings, prepare_build, run_build
+    from unkey_deploy.cli._deploy import read_password_stdin
     from unkey_deploy.image.context_size import parse_size
-    from unkey_deploy.pipeline import BuildSettings, prepare_build, run_build
     from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.plan import print_build_dry_run
     from unkey_deploy.source import detect_source
 
     settings = BuildSettings(
@@ -88,7 +85,7 @@ def build_command(
     prepared = prepare_build(settings, detect_source(path.resolve()))
     human = sys.stdout if output is Output.text else sys.stderr
     if dry_run:
-        print_dry_run(human, prepared.plan, prepared.request)
+        print_build_dry_run(human, prepared.plan, prepared.request)
     reporter = make_reporter(sys.stderr, verbose=verbose)
     try:
         built = run_build(prepared, reporter)
@@ -98,24 +95,3 @@ def build_command(
         print(json.dumps({**built.to_json(), "variables": prepared.request.variables.to_json()}, indent=2))
     else:
         print(built.ref)
-
-
-def print_dry_run(stream: Any, plan: Plan, request: BuildRequest) -> None:
-    from unkey_deploy.cli.plan import format_plan
-
-    print(format_plan(plan), file=stream)
-    if request.dockerfile_text is not None:
-        print("\nDockerfile (generated):\n", file=stream)
-        print(request.dockerfile_text.rstrip("\n"), file=stream)
-    print("\nBuild:", file=stream)
-    print(json.dumps(request.to_json(), indent=2), file=stream)
-    print("\nDry run: building locally; nothing is pushed.", file=stream, flush=True)
-
-
-def read_password_stdin() -> str:
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError("--registry-password-stdin reads the password from stdin; pipe it in, e.g. `echo $PW | ...`")
-    password = sys.stdin.read().rstrip("\r\n")
-    if not password:
-        raise UsageError("--registry-password-stdin: stdin was empty; pipe the registry password in")
-    return password

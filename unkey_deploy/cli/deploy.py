@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from unkey_deploy.cli import _common as common
 from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
-
-if TYPE_CHECKING:
-    from unkey_deploy.pipeline import Guarded
-    from unkey_deploy.rollout import Outcome
-    from unkey_deploy.verify import CheckSettings
+from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
 
 
 class ApiFamily(StrEnum):
@@ -149,11 +141,13 @@ def deploy(
         "--set-port", help="Set the environment's port to the one the build's plan found, when they differ.")
     ] = False,
 ) -> None:
-    from unkey_deploy.api.client import open_client
-    from unkey_deploy.api.deployments import DeploymentsAPI
+    from functools import cache
+
+    from unkey_deploy.cli import _deploy as flow
+    from unkey_deploy.config import ProjectConfig, project_directories
     from unkey_deploy.imageref import parse_image_argument
-    from unkey_deploy.pipeline import Target, deployment_request, follow_guarded, summary
-    from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.pipeline import Target
+    from unkey_deploy.report import make_reporter
     from unkey_deploy.source import detect_source
 
     if image and Path(image).is_dir() and not _looks_like_image(image):
@@ -163,10 +157,17 @@ def deploy(
                          "--build")
     if not image and not build and not git:
         raise UsageError("docker image is required: unkey deploy IMAGE --project=... (e.g. ghcr.io/acme/api:v1.0.0)")
-    if not project or app_ == "default":  # `project:` and `app:` of unkey.yaml (written by `unkey init`)
-        from unkey_deploy.settings_code import load_settings
+    # unkey.yaml is read once, when first needed: with --build the app's (else the repository root's), else the
+    # working directory's; project/app, checks and environment settings come only from the app's own directory.
+    app_dir = (context or Path(".")) / (root_dir or "") if build else Path.cwd()
+    directories = tuple(project_directories(context or Path("."), root_dir) if build else [Path.cwd()])
+    project_file = cache(lambda: ProjectConfig.find(directories))
 
-        code = load_settings((context or Path(".")) / (root_dir or "") if build else Path.cwd())
+    def app_config() -> ProjectConfig:
+        return project_file().only_in(app_dir)
+
+    if not project or app_ == "default":  # `project:` and `app:` of unkey.yaml (written by `unkey init`)
+        code = app_config().settings
         project, app_ = project or code.project, app_ if app_ != "default" else code.app or app_
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")
@@ -174,12 +175,13 @@ def deploy(
     from unkey_deploy.cli.api_flags import build as check_flags
 
     check_flags(lambda: target_slugs(project, app_, env), TARGET_FLAGS)
+    human = sys.stdout if output is Output.text else sys.stderr
     if git:
-        from unkey_deploy.cli.git_deploy import run as deploy_from_git
+        from unkey_deploy.cli._git_deploy import run as deploy_from_git
 
         return deploy_from_git((project, app_, env), branch=branch, commit=commit, local=local, root_key=root_key,
                                api_base_url=api_base_url, config=config, timeout=timeout, output=output,
-                               human=sys.stdout if output is Output.text else sys.stderr)
+                               human=human, project=app_config)  # fmt: skip
     if image:
         checked = str(parse_image_argument(image))  # a file here is not an image: say --build
         image = image if build else checked
@@ -187,101 +189,35 @@ def deploy(
         raise UsageError("--context needs --build (or pass the directory as the argument)")
 
     source_dir = (context or Path(".")).resolve()
-    checks = _check_settings(check or [], check_status, check_timeout, check_interval, check_header or [],
-                             (source_dir / (root_dir or ".")) if build else Path.cwd())  # fmt: skip
+    checks = flow.check_settings(check or [], check_status, check_timeout, check_interval, check_header or [],
+                                 app_config())  # fmt: skip
     if detach and (check or rollback_on_failure):
         raise UsageError("--detach does not wait, so it cannot run --check or --rollback-on-failure; "
                          "drop one, or follow the deployment with `unkey deployments wait ID`")  # fmt: skip
     if detach:
         checks = None  # a detached deploy does not run the checks of unkey.yaml
     context_limit = _parse_max_context(max_context) if build else None
-    human = sys.stdout if output is Output.text else sys.stderr
     reporter = make_reporter(human, verbose=verbose)
     source = detect_source(source_dir if build else Path.cwd(), branch=branch, commit=commit)
-    api_url, key = (
-        ("(dry run)", "") if dry_run else common.resolve_target_api(local, root_key, api_base_url, config, reporter)
+    target = Target(project, app_, env, keyspace_id, api.value, timeout)
+    build_settings = None
+    if build:
+        from unkey_deploy.build_stage import BuildSettings
+
+        build_settings = BuildSettings(
+            context=source_dir, image=image, registry=registry, root_dir=root_dir, dockerfile=dockerfile,
+            env_files=tuple(env_file or ()), var_flags=tuple(var or ()), build_args=tuple(build_arg or ()),
+            platform=platform, cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()),
+            builder=builder, docker_bin=docker_bin, builder_backend=builder_backend,
+            registry_username=registry_username,
+            registry_password=flow.read_password_stdin() if registry_password_stdin else None,
+            local=local, dry_run=dry_run, max_context=context_limit,
+        )  # fmt: skip
+    flow.deploy(
+        flow.Deploy(target, source, image, build_settings, project_file(), app_config(), checks,
+                    rollback_on_failure=rollback_on_failure, detach=detach, dry_run=dry_run, set_port=set_port),
+        flow.Api(local, root_key, api_base_url, config), reporter, output, human,
     )
-    target = Target(project, app_, env, api_url, key, keyspace_id, api.value, timeout)
-    try:
-        if build:
-            from unkey_deploy.cli.build import print_dry_run, read_password_stdin
-            from unkey_deploy.pipeline import BuildSettings, prepare_build, run_build
-
-            settings = BuildSettings(
-                context=source_dir, image=image, registry=registry, root_dir=root_dir, dockerfile=dockerfile,
-                env_files=tuple(env_file or ()), var_flags=tuple(var or ()), build_args=tuple(build_arg or ()),
-                platform=platform, cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()),
-                builder=builder, docker_bin=docker_bin, builder_backend=builder_backend,
-                registry_username=registry_username,
-                registry_password=read_password_stdin() if registry_password_stdin else None,
-                local=local, dry_run=dry_run, max_context=context_limit,
-            )  # fmt: skip
-            prepared = prepare_build(settings, source)
-            print_header(human, source, prepared.ref)
-            if dry_run:
-                print_dry_run(human, prepared.plan, prepared.request)
-                print_dry_run_request(human, deployment_request(target, source, prepared.ref), target)
-                from unkey_deploy.cli.environments import print_planned_settings
-
-                print_planned_settings(prepared.plan.app_dir, env, prepared.plan.port, human)
-            image = run_build(prepared, reporter).ref
-            if dry_run:
-                print(f"\nBuilt {image} locally; nothing was pushed or deployed.", file=human)
-                return
-        assert image is not None
-        if not build:
-            print_header(human, source, image)
-            if dry_run:
-                print_dry_run_request(human, deployment_request(target, source, image), target)
-                from unkey_deploy.cli.environments import print_planned_settings
-
-                print_planned_settings(Path.cwd(), env, None, human)
-                return
-        client = open_client(api_url, key, reporter.warn)
-        client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
-        deployments = DeploymentsAPI(client, target.family, on_fallback=reporter.warn)
-        try:
-            from unkey_deploy.cli.environments import before_deploy
-
-            before_deploy(client, (project, app_, env), prepared.plan.app_dir if build else Path.cwd(),
-                          plan_port=prepared.plan.port if build else None, set_port=set_port, human=human)
-            guard = None
-            if rollback_on_failure:
-                from unkey_deploy.recovery import RollbackGuard
-
-                guard = RollbackGuard.prepare(client, project, app_, env)
-                reporter.info(guard.describe_before())
-            started = time.monotonic()
-            deployment_id = deployments.create(deployment_request(target, source, image))
-            if detach:
-                close_reporter(reporter)
-                print_detached(human, output, deployment_id, target, image)
-                return
-            guarded = follow_guarded(deployments, deployment_id, target, reporter, started, checks=checks,
-                                     guard=guard)  # fmt: skip
-            log_tail = _crash_log_tail(client, guarded.outcome) if guarded.outcome else []
-        finally:
-            client.close()
-    finally:
-        close_reporter(reporter)
-    if guarded.outcome is None:  # timed out: no final state to summarise
-        assert guarded.error is not None
-        _publish_checks(guarded)
-        raise _with_recovery(guarded.error, guarded)
-    finish(summary(target, source, image, guarded.outcome), guarded.outcome, output, human, log_tail,
-           guarded=guarded)  # fmt: skip
-
-
-def _check_settings(paths: list[str], status: str, timeout: float, interval: float, headers: list[str],
-                    config_dir: Path) -> CheckSettings | None:  # fmt: skip
-    """The checks to run after READY, validated before anything is built or deployed."""
-    from unkey_deploy.config import load_project_config
-    from unkey_deploy.verify import check_settings, configured_checks
-
-    config, path = load_project_config(config_dir)
-    configured = configured_checks(config, str(path)) if path else []
-    return check_settings(paths, status=status, timeout=timeout, interval=interval, headers=headers,
-                          configured=configured)  # fmt: skip
 
 
 def _parse_max_context(text: str) -> int:
@@ -290,140 +226,10 @@ def _parse_max_context(text: str) -> int:
     return parse_size(text, "--max-context")
 
 
-def print_detached(stream: Any, output: Output, deployment_id: str, target: Any, image: str) -> None:
-    """--detach: the new deployment's ID, and how to follow it."""
-    if output is Output.json:
-        print(json.dumps({"deploymentId": deployment_id, "status": "PENDING", "project": target.project,
-                          "app": target.app, "environment": target.environment, "image": image,
-                          "detached": True}, indent=2))  # fmt: skip
-        return
-    print(f"✓ Deployment created: {deployment_id} (not waiting)", file=stream)
-    print(f"    Follow it with: unkey deployments wait {deployment_id}", file=stream)
-    print(deployment_id)
-
-
-def _with_recovery(error: UnkeyError, guarded: Guarded | None) -> UnkeyError:
-    """The error, with the verification results and the rollback summary as its details."""
-    if guarded is not None and guarded.recovery is not None:
-        error.details.extend(["rollback:", *(f"  {line}" for line in guarded.recovery.lines)])
-    return error
-
-
-def _publish_checks(guarded: Guarded) -> None:
-    """On GitHub Actions: the verification results and the rollback in the job summary."""
-    import os
-
-    from unkey_deploy.verify import summary_markdown
-
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if os.environ.get("GITHUB_ACTIONS") != "true" or not target:
-        return
-    text = summary_markdown(guarded.verification, guarded.recovery)
-    if text:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(text)
-
-
-def _crash_log_tail(client: Any, outcome: Outcome) -> list[str]:
-    """The last runtime log lines of a deployment that did not become ready (empty when it did)."""
-    if outcome.ready:
-        return []
-    from unkey_deploy.cli.logs import recent_lines
-
-    return recent_lines(client, outcome.deployment_id)
-
-
-def finish(result: dict[str, Any], outcome: Outcome, output: Output, human: Any,
-           log_tail: list[str] | None = None, *, guarded: Guarded | None = None) -> None:
-    """The end of a deploy: CI outputs and job summary, the summary or JSON, the exit status. `guarded`
-    adds the verification results and what a rollback did."""
-    from unkey_deploy.pipeline import raise_if_failed
-    from unkey_deploy.report.ci import publish_result
-
-    error = guarded.error if guarded is not None else None
-    if guarded is not None:
-        if guarded.verification is not None:
-            result["verification"] = guarded.verification.to_json()
-        if guarded.recovery is not None:
-            result["rollback"] = guarded.recovery.to_json()
-        if error is not None:
-            result.setdefault("error", error.message)
-    publish_result(result, outcome.state)  # no-op outside CI
-    if guarded is not None:
-        _publish_checks(guarded)
-    if output is Output.json:
-        print(json.dumps(result, indent=2))
-    elif outcome.ready and error is None:
-        print_summary(human, result)
-    try:
-        if error is not None:
-            raise error
-        raise_if_failed(outcome)
-    except UnkeyError as exc:
-        if log_tail:
-            exc.details.extend([f"last {len(log_tail)} runtime log lines (`unkey logs {outcome.deployment_id}`):",
-                                *(f"  {line}" for line in log_tail)])
-        raise _with_recovery(exc, guarded) from None
-
-
 def _looks_like_image(text: str) -> bool:
     """`ghcr.io/acme/api:v1` is an image even if a directory of that name happens to exist; `.` and
     `apps/api` are directories."""
     return ":" in text or "@" in text
-
-
-RULE = "─" * 50
-
-
-def print_header(stream: Any, source: Any, image: str) -> None:
-    commit = source.short_sha or "none"
-    if source.dirty:
-        commit += " (dirty)"
-    lines = [
-        "Deployment Progress",
-        RULE,
-        "Source Information:",
-        f"    Branch: {source.branch}",
-        f"    Commit: {commit}",
-        f"    Image: {image}",
-        "",
-    ]
-    print("\n".join(lines), file=stream, flush=True)
-
-
-def print_dry_run_request(stream: Any, request: Any, target: Any) -> None:
-    body = request.deploy_body() if target.family == "deploy" else request.deployments_body()
-    operation = "deploy.createDeployment" if target.family == "deploy" else "deployments.createDeployment"
-    print(f"\nDeployment request (POST /v2/{operation}, not sent):", file=stream)
-    print(json.dumps(body, indent=2), file=stream, flush=True)
-
-
-def print_summary(stream: Any, result: dict[str, Any]) -> None:
-    from unkey_deploy.report.safe import lines
-
-    commit = (result["commit"] or "")[:7] or "none"
-    lines = [
-        "✓ Deployment completed successfully",
-        "",
-        "Deployment Complete",
-        f"    Deployment ID: {result['deploymentId']}",
-        f"    Status: {result['status'].title()}",
-        f"    Environment: {result['environment'].replace('-', ' ').title()}",
-        f"    Branch: {result['branch']}",
-        f"    Commit: {commit}",
-        f"    Image: {result['image']}",
-        f"    Duration: {result['durationMs'] / 1000:.1f}s",
-        "",
-        "Domains",
-        *(f"    {url}" for url in lines(result["urls"], what="domains")),
-    ]
-    if not result["urls"]:
-        lines.append("    (none assigned)")
-    verification = result.get("verification")
-    if verification:
-        checks = verification["checks"]
-        lines += ["", "Verified", *(f"    {c['path']}: {c['status']} ({c['latencyMs']} ms)" for c in checks)]
-    print("\n".join(lines), file=stream, flush=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -179,7 +179,7 @@ def get(
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.deployments import PublicDeployments
-    from unkey_deploy.pipeline import url_for
+    from unkey_deploy.report.urls import url_for
 
     with access.client() as client:
         deployment = _describe(PublicDeployments(client), deployment_id)
@@ -192,9 +192,9 @@ def get(
 
 
 def _details(d: Deployment) -> str:
-    from unkey_deploy.pipeline import url_for
     from unkey_deploy.report.safe import lines as lines_of
     from unkey_deploy.report.safe import text
+    from unkey_deploy.report.urls import url_for
     raw = d.raw
     lines = [
         f"Deployment {d.id}",
@@ -316,10 +316,11 @@ def redeploy(
     import time
 
     from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments, redeploy_body
+    from unkey_deploy.cli._deploy import finish
     from unkey_deploy.cli.api_flags import build
-    from unkey_deploy.cli.deploy import finish, print_header
-    from unkey_deploy.pipeline import Target, follow, summary
+    from unkey_deploy.pipeline import Target, deploy_result, follow
     from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.summary import print_header
     from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
@@ -328,8 +329,7 @@ def redeploy(
         original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
         build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)
-        target = Target(original.project, original.app, environment, client.base_url, "", family="deployments",
-                        timeout=timeout)
+        target = Target(original.project, original.app, environment, family="deployments", timeout=timeout)
         source = Source(
             path=Path.cwd(),
             branch=original.branch or "none",
@@ -346,7 +346,7 @@ def redeploy(
             outcome = follow(api, new_id, target, reporter, started)
         finally:
             close_reporter(reporter)
-    finish({**summary(target, source, image, outcome), "redeployOf": original.id}, outcome, output, human)
+    finish(deploy_result(target, source, image, outcome, redeploy_of=original.id), output, human)
 
 
 # wait
@@ -363,17 +363,18 @@ def wait(
     import time
 
     from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments
-    from unkey_deploy.cli.deploy import finish, print_header
-    from unkey_deploy.pipeline import Target, follow, summary
+    from unkey_deploy.cli._deploy import finish
+    from unkey_deploy.pipeline import Target, deploy_result, follow
     from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.summary import print_header
     from unkey_deploy.source import GitCommit, Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with access.client() as client:
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployment = _describe(PublicDeployments(client), deployment_id)
-        target = Target(deployment.project, deployment.app, deployment.environment, client.base_url, "",
-                        family="deployments", timeout=timeout)  # fmt: skip
+        target = Target(deployment.project, deployment.app, deployment.environment, family="deployments",
+                        timeout=timeout)
         source = Source(
             path=Path.cwd(),
             branch=deployment.branch or "none",
@@ -388,7 +389,7 @@ def wait(
             outcome = follow(DeploymentsAPI(client, "deployments"), deployment.id, target, reporter, time.monotonic())
         finally:
             close_reporter(reporter)
-    finish(summary(target, source, image, outcome), outcome, output, human)
+    finish(deploy_result(target, source, image, outcome), output, human)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from unkey_deploy.errors import UsageError
-
-if TYPE_CHECKING:
-    from unkey_deploy.plan import Plan
 
 PATH_ARG = typer.Argument(Path("."), help="The app's source directory (or the repository root with --root-dir).")
 ROOT_DIR = typer.Option(None, "--root-dir", help="The app's directory inside PATH, for monorepos (e.g. apps/api).")
@@ -53,6 +49,7 @@ def plan_command(
     if output not in ("text", "json"):
         raise UsageError(f"--output {output} is not supported; use --output text or --output json")
     from unkey_deploy.plan import make_plan
+    from unkey_deploy.report.plan import format_plan
 
     plan = make_plan(path, root_dir=root_dir, dockerfile=dockerfile)
     if output == "json":
@@ -92,31 +89,3 @@ def dockerfile_command(
     for target, text in targets.items():
         target.write_text(text, encoding="utf-8")
         print(f"wrote {target}")
-
-
-def format_plan(plan: Plan) -> str:
-    data = plan.to_json()
-    versions = ", ".join(f"{tool} {version}" for tool, version in data["versions"].items()) or "-"
-    rows = [
-        ("Language", data["language"]),
-        ("Package manager", data["packageManager"]),
-        ("Framework", data["framework"]),
-        ("Versions", versions),
-        ("Install", data["installCommand"]),
-        ("Build", data["buildCommand"]),
-        ("Start", data["startCommand"]),
-        ("Port", str(data["port"])),
-        ("Dockerfile", data["dockerfile"]["path"] if not plan.generated else "generated (see `unkey dockerfile`)"),
-        ("Build context", data["context"]),
-    ]
-    if data["baseImages"]:
-        images = data["baseImages"]
-        rows.append(("Base images", " → ".join(i for i in (images["build"], images["runtime"]) if i)))
-    width = max(len(label) for label, _ in rows) + 1
-    lines = [f"{label + ':':<{width}} {value or '-'}" for label, value in rows]
-    lines.append("Why:")
-    lines += [f"  - {reason}" for reason in data["reasons"]]
-    if data["warnings"]:
-        lines.append("Warnings:")
-        lines += [f"  - {warning}" for warning in data["warnings"]]
-    return "\n".join(lines)

@@ -81,9 +81,9 @@ class GitBuilds:
 
     def _clone_and_build(self, deployment: Deployment, location: str, branch: str, sha: str | None,
                          src: Path) -> str:
+        from unkey_deploy.build_stage import BuildSettings, prepare_build, run_build
         from unkey_deploy.errors import UnkeyError
         from unkey_deploy.local.platform_api import stored_settings
-        from unkey_deploy.pipeline import BuildSettings, prepare_build, run_build
         from unkey_deploy.report.plain import PlainReporter
         from unkey_deploy.source import detect_source
 

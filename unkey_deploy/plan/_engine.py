@@ -7,7 +7,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import AppNotDetected, ConfigError, UsageError
 from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
@@ -16,6 +16,9 @@ from unkey_deploy.plan._images import ImageMap, load_image_map
 from unkey_deploy.plan._model import DEFAULT_PORT, Plan
 from unkey_deploy.plan._source import Source
 from unkey_deploy.plan._versions import resolve
+
+if TYPE_CHECKING:
+    from unkey_deploy.config import ProjectConfig
 
 # Tried in this order; the first ecosystem whose files are present wins. Ecosystems whose manifest
 # often sits beside a package.json (Rails, Laravel, Django with asset tooling) come before node, so a
@@ -136,12 +139,14 @@ def make_plan(
     *,
     root_dir: str | None = None,
     dockerfile: Path | None = None,
-    base_images: dict[str, str] | None = None,
     ignore_dockerfile: bool = False,
+    project: ProjectConfig | None = None,
 ) -> Plan:
     """The build plan for the app at `path` (or at `path/root_dir`).
 
     An existing Dockerfile (the app's own, or `dockerfile`) is used as is unless `ignore_dockerfile`.
+    `project` is the unkey.yaml the command read; without it the app's, else the repository root's is read
+    (only when a Dockerfile is generated).
     """
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
@@ -156,10 +161,13 @@ def make_plan(
         raise _nothing_detected(root, app)
 
     packs = load_buildpacks()
-    images = load_image_map([app, root], base_images)
-    config, config_name = _project_config(root, app)
+    if project is None:
+        from unkey_deploy.config import ProjectConfig
+
+        project = ProjectConfig.find([app, root])
+    images = load_image_map(project)
     name, hit = matches[0]
-    ctx = Context(src, packs[name], images, config=config, config_name=config_name)
+    ctx = Context(src, packs[name], images, config=dict(project.data), config_name=project.name_from(root))
     ctx.reasons.append(f"{packs[name].title}: found {hit}")
     for other, other_hit in matches[1:]:
         if other != "procfile":
@@ -179,17 +187,6 @@ def make_plan(
     check_start(plan, ctx.programs.get(plan.recipe.runtime_image) if plan.recipe else None)
     plan.root = root
     return plan
-
-
-def _project_config(root: Path, app: Path) -> tuple[dict[str, Any], str]:
-    """The app's unkey.yaml, else the repository root's, and how to name it in messages."""
-    from unkey_deploy.config import load_project_config
-
-    for directory in dict.fromkeys([app, root]):
-        data, path = load_project_config(directory)
-        if path is not None:
-            return data, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    return {}, "unkey.yaml"
 
 
 def _entry_pages(plan: Plan, packs: dict[str, Buildpack], matches: list[tuple[str, str]]) -> None:

@@ -12,10 +12,12 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from unkey_deploy.config import ProjectConfig
 
 ENV_VAR = "UNKEY_BASE_IMAGES"
 
@@ -86,20 +88,14 @@ def parse_env(value: str) -> dict[str, str]:
     return checked_map(pairs, ENV_VAR)
 
 
-def load_image_map(directories: list[Path], explicit: dict[str, str] | None = None) -> ImageMap:
-    """The merged map: project unkey.yaml (first directory that has one), then the environment, then `explicit`."""
-    from unkey_deploy.config import load_project_config, project_section
-
+def load_image_map(project: ProjectConfig, explicit: dict[str, str] | None = None) -> ImageMap:
+    """The merged map: the project's unkey.yaml, then the environment, then `explicit`."""
     mapping: dict[str, str] = {}
-    for directory in directories:
-        data, path = load_project_config(directory)
-        if path is None:
-            continue
-        images = project_section(data, "build", path).get("baseImages") or {}
+    if project.path is not None:
+        images = project.section("build").get("baseImages") or {}
         if not isinstance(images, dict):
-            raise ConfigError(f"{path}: build.baseImages must be a mapping of image → replacement")
-        mapping.update(checked_map(images, f"{path}: build.baseImages"))
-        break
+            raise ConfigError(f"{project.path}: build.baseImages must be a mapping of image → replacement")
+        mapping.update(checked_map(images, f"{project.path}: build.baseImages"))
     mapping.update(parse_env(os.environ.get(ENV_VAR, "")))
     mapping.update(explicit or {})
     return ImageMap(mapping)

@@ -16,12 +16,15 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from unkey_deploy.errors import APIError, ExitCode, UnkeyError
+from unkey_deploy.report.urls import environment_url
 
 if TYPE_CHECKING:
-    from unkey_deploy.api.deployments import DeploymentState
+    from unkey_deploy.pipeline import DeployResult
+    from unkey_deploy.recovery import Recovery
+    from unkey_deploy.verify import Verification
 
 DOTENV_DEFAULT = "deploy.env"
 
@@ -46,50 +49,37 @@ def on_gitlab(env: Mapping[str, str]) -> bool:
     return env.get("GITLAB_CI") == "true"
 
 
-def environment_url(result: Mapping[str, Any]) -> str:
-    """The URL of the environment domain (the sticky one that follows the environment's latest deployment).
-
-    Unkey names it `<project>-<app>-<environment>-<workspace>`; commit and deployment domains carry
-    `-git-` or `-dep-`. Falls back to the first domain that is not one of those, then to the first domain.
-    """
-    from unkey_deploy.pipeline import url_for
-
-    hostnames = [str(h) for h in result.get("hostnames") or []]
-    sticky = [h for h in hostnames if "-git-" not in h and "-dep-" not in h]
-    marker = f"-{result.get('environment')}"
-    for hostname in sticky:
-        label = hostname.split(".", 1)[0]
-        if f"{marker}-" in label or label.endswith(marker):
-            return url_for(hostname)
-    chosen = (sticky or hostnames or [""])[0]
-    return url_for(chosen) if chosen else ""
-
-
-def failing_step(state: DeploymentState) -> str | None:
-    """Where a deployment failed: the API's failed step, else the last step it reached before failing."""
-    if state.failed_step:
-        return state.failed_step
-    reached = [step for step in state.steps if not step.error_message and step.status.upper() != "FAILED"]
-    return reached[-1].message if reached else None
-
-
-def publish_result(
-    result: Mapping[str, Any], state: DeploymentState | None = None, env: Mapping[str, str] | None = None
-) -> None:
-    """Hand a deploy's result (pipeline.summary) to the CI the command runs in, success or failure."""
+def publish_result(result: DeployResult, env: Mapping[str, str] | None = None) -> None:
+    """Hand a deploy's result to the CI the command runs in, success or failure."""
     global _published
     env = os.environ if env is None else env
-    failed_step = failing_step(state) if state is not None and state.status != "READY" else None
     if on_github(env):
         from unkey_deploy.report import github
 
+        url = environment_url(result.hostnames, result.environment)
         if env.get("GITHUB_OUTPUT"):
-            github.append_outputs(Path(env["GITHUB_OUTPUT"]), github.outputs_for(result, environment_url(result)))
+            github.append_outputs(Path(env["GITHUB_OUTPUT"]), github.outputs_for(result, url))
         if env.get("GITHUB_STEP_SUMMARY"):
-            github.append_summary(Path(env["GITHUB_STEP_SUMMARY"]), github.summary_markdown(result, env, failed_step))
+            github.append_summary(Path(env["GITHUB_STEP_SUMMARY"]),
+                                  github.summary_markdown(result, env, result.failed_step))  # fmt: skip
             _published = True
     if on_gitlab(env):
         write_dotenv(Path(env.get("UNKEY_DOTENV") or DOTENV_DEFAULT), result)
+
+
+def publish_checks(verification: Verification | None, recovery: Recovery | None,
+                   env: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    """On GitHub Actions: the verification results and the rollback in the job summary."""
+    from unkey_deploy.verify import summary_markdown
+
+    env = os.environ if env is None else env
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if not on_github(env) or not target:
+        return
+    text = summary_markdown(verification, recovery)
+    if text:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
 
 
 def failed_step(exc: UnkeyError) -> str:
@@ -111,14 +101,14 @@ def report_failure(exc: UnkeyError, command: str, env: Mapping[str, str] | None 
         github.append_summary(Path(env["GITHUB_STEP_SUMMARY"]), github.failure_markdown(command, step, exc.message))
 
 
-def write_dotenv(path: Path, result: Mapping[str, Any]) -> None:
+def write_dotenv(path: Path, result: DeployResult) -> None:
     """GitLab's dotenv report: KEY=value lines, one line per value, no quoting."""
     values = {
-        "UNKEY_DEPLOYMENT_ID": result.get("deploymentId") or "",
-        "UNKEY_DEPLOYMENT_STATUS": result.get("status") or "",
-        "UNKEY_DEPLOYMENT_URL": environment_url(result),
-        "UNKEY_DEPLOYMENT_HOSTNAMES": json.dumps(list(result.get("hostnames") or []), separators=(",", ":")),
-        "UNKEY_DEPLOYMENT_IMAGE": result.get("image") or "",
+        "UNKEY_DEPLOYMENT_ID": result.deployment_id or "",
+        "UNKEY_DEPLOYMENT_STATUS": result.status or "",
+        "UNKEY_DEPLOYMENT_URL": environment_url(result.hostnames, result.environment),
+        "UNKEY_DEPLOYMENT_HOSTNAMES": json.dumps(list(result.hostnames), separators=(",", ":")),
+        "UNKEY_DEPLOYMENT_IMAGE": result.image or "",
     }
     lines = [f"{key}={' '.join(str(value).split())}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

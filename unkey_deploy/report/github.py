@@ -12,10 +12,13 @@ import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from unkey_deploy.report import safe
 from unkey_deploy.report.plain import PlainReporter
+
+if TYPE_CHECKING:
+    from unkey_deploy.pipeline import DeployResult
 
 escape_data = safe.command_data  # the message part of a workflow command: newlines would end the command
 escape_property = safe.command_property  # a `key=value` property of a workflow command (title, file, ...)
@@ -104,13 +107,13 @@ def append_outputs(path: Path, outputs: Mapping[str, str]) -> None:
         file.write("".join(chunks))
 
 
-def outputs_for(result: Mapping[str, Any], url: str) -> dict[str, str]:
+def outputs_for(result: DeployResult, url: str) -> dict[str, str]:
     return {
-        "deployment-id": result.get("deploymentId") or "",
-        "status": result.get("status") or "",
+        "deployment-id": result.deployment_id or "",
+        "status": result.status or "",
         "url": url,
-        "hostnames": json.dumps(list(result.get("hostnames") or []), separators=(",", ":")),
-        "image": result.get("image") or "",
+        "hostnames": json.dumps(list(result.hostnames), separators=(",", ":")),
+        "image": result.image or "",
     }
 
 
@@ -133,32 +136,33 @@ def commit_link(sha: str | None, env: Mapping[str, str]) -> str:
     return safe.markdown_link(sha[:7], f"{server}/{repository}/commit/{sha}")
 
 
-def summary_markdown(result: Mapping[str, Any], env: Mapping[str, str], failed_step: str | None = None) -> str:
+def summary_markdown(result: DeployResult, env: Mapping[str, str], failed_step: str | None = None) -> str:
     """The job summary: a heading and a table; failures add the failing step and the error."""
-    status = str(result.get("status") or "unknown")
+    from unkey_deploy.report.urls import url_for
+
+    status = str(result.status or "unknown")
     ready = status == "READY"
-    where = f"{result.get('project')}/{result.get('app')} to {result.get('environment')}"
-    verification = result.get("verification")
-    unverified = ready and isinstance(verification, Mapping) and verification.get("ok") is False
+    where = f"{result.project}/{result.app} to {result.environment}"
+    unverified = ready and result.verification is not None and not result.verification.ok
     if unverified:
         title = "❌ Deployed, but verification failed:"
     else:
         title = "✅ Deployed" if ready else "❌ Deployment failed:"
     heading = f"### {title} {_cell(where)}"
-    urls = [str(u) for u in result.get("urls") or []]
+    urls = [url_for(h) for h in result.hostnames]
     rows = [
-        ("Deployment", _code(str(result.get("deploymentId") or "none"))),
+        ("Deployment", _code(str(result.deployment_id or "none"))),
         ("Status", _cell(status.title())),
-        ("Environment", _cell(str(result.get("environment") or ""))),
-        ("Branch", _code(str(result.get("branch") or ""))),
-        ("Commit", commit_link(result.get("commit"), env)),
-        ("Image", _code(str(result.get("image") or ""))),
+        ("Environment", _cell(str(result.environment or ""))),
+        ("Branch", _code(str(result.branch or ""))),
+        ("Commit", commit_link(result.commit, env)),
+        ("Image", _code(str(result.image or ""))),
         ("Domains", "<br>".join(safe.markdown_link(u, u) for u in urls[:20]) or "none"),
-        ("Duration", f"{(result.get('durationMs') or 0) / 1000:.1f}s"),
+        ("Duration", f"{(result.duration_ms or 0) / 1000:.1f}s"),
     ]
     if not ready:
         rows.append(("Failed step", _cell(failed_step or "unknown")))
-        rows.append(("Error", _cell(str(result.get("error") or "no reason given"))))
+        rows.append(("Error", _cell(str(result.error or "no reason given"))))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     return f"{heading}\n\n| | |\n|---|---|\n{table}\n\n"
 

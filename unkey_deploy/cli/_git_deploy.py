@@ -8,11 +8,16 @@ before anything is sent, since the platform could not fetch it.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import APIError, UnkeyError, UsageError
 from unkey_deploy.source import Source
+
+if TYPE_CHECKING:
+    from unkey_deploy.config import ProjectConfig
 
 NO_REPOSITORY_FIX = ("connect a repository with `unkey apps create --repository OWNER/NAME` (for a new app) or "
                      "the dashboard's GitHub app, then deploy again")
@@ -86,19 +91,22 @@ def run(
     api_base_url: str | None,
     config: Path | None,
     timeout: float,
-    output: Any,
-    human: Any,
+    output: Output,
+    human: TextIO,
+    project: Callable[[], ProjectConfig],
 ) -> None:
-    """The whole `unkey deploy --git`: check, apply unkey.yaml's settings, create, follow, report."""
+    """The whole `unkey deploy --git`: check, apply unkey.yaml's settings, create, follow, report. `project`
+    reads the unkey.yaml of the working directory (once, when its settings are applied)."""
     import time
 
     from unkey_deploy.api.client import open_client
     from unkey_deploy.api.deployments import DeploymentsAPI
+    from unkey_deploy.cli._before_deploy import before_deploy
     from unkey_deploy.cli._common import resolve_target_api
-    from unkey_deploy.cli.deploy import finish, print_header
-    from unkey_deploy.cli.environments import before_deploy
-    from unkey_deploy.pipeline import Target, follow, summary
+    from unkey_deploy.cli._deploy import finish
+    from unkey_deploy.pipeline import Target, deploy_result, follow
     from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.summary import print_header
     from unkey_deploy.source import detect_source
 
     reporter = make_reporter(human)
@@ -108,12 +116,12 @@ def run(
         sha = source.commit.commit_sha if source.commit else None
         body = git_body(*names, source.branch, sha)
         url, key = resolve_target_api(local, root_key, api_base_url, config, reporter)
-        target = Target(names[0], names[1], names[2], url, key, None, "deployments", timeout)
+        target = Target(names[0], names[1], names[2], None, "deployments", timeout)
         label = f"git {source.branch}@{sha[:7]}" if sha else f"git {source.branch}"
         print_header(human, source, label)
         client = open_client(url, key, reporter.warn)
         try:
-            before_deploy(client, names, Path.cwd(), plan_port=None, set_port=False, human=human)
+            before_deploy(client, names, project(), plan_port=None, set_port=False, human=human)
             started = time.monotonic()
             deployment_id = create_git_deployment(client, body)
             outcome = follow(DeploymentsAPI(client, "deployments"), deployment_id, target, reporter, started)
@@ -121,8 +129,6 @@ def run(
             client.close()
     finally:
         close_reporter(reporter)
-    result = summary(target, source, label, outcome)
     built: dict[str, Any] = outcome.state.raw["docker"] if isinstance(outcome.state.raw.get("docker"), dict) else {}
-    if built.get("image"):
-        result["image"] = built["image"]
-    finish(result, outcome, output, human)
+    finish(deploy_result(target, source, str(built["image"]) if built.get("image") else label, outcome), output,
+           human)
