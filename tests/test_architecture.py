@@ -69,10 +69,7 @@ def test_the_graph_was_read() -> None:
 
 @pytest.mark.parametrize(
     "stage",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(reason="not yet", strict=True)) if s == "settings_code" else s
-        for s in sorted(FORBIDDEN)
-    ],
+    sorted(FORBIDDEN),
 )
 def test_stages_import_only_what_comes_before_them(stage: str) -> None:
     wrong = sorted(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +51,8 @@ def app(tmp_path: Path) -> Path:
     return root
 
 
-def _opens(cli_env: dict[str, str], tmp_path: Path, cwd: Path, *args: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+def _opens(cli_env: dict[str, str], tmp_path: Path, cwd: Path,
+           *args: str) -> tuple[int, subprocess.CompletedProcess[str]]:  # fmt: skip
     counter = tmp_path / "opens"
     counter.unlink(missing_ok=True)
     env = {**cli_env, "UNKEY_TEST_OPENS": str(counter)}
@@ -74,7 +74,7 @@ def test_deploy_build_dry_run_reads_unkey_yaml_once(cli_env, tmp_path, app):
     # project and app, build variables, image repository, backend, base images, checks and the environment's
     # settings all come from the one read (the build itself then fails: there is no engine)
     assert '"project": "acme"' in result.stdout, result.stderr
-    assert '"names": [\n      "GREETING"' in result.stdout or "GREETING" in result.stdout
+    assert "GREETING" in result.stdout
     assert "127.0.0.1:5999/acme/api:" in result.stdout
     assert "mirror.local/python" in result.stdout
     assert "Settings of" in result.stdout and "Port: 3000" in result.stdout
@@ -96,4 +96,3 @@ def test_the_counter_sees_every_read(cli_env, tmp_path, app):
     subprocess.run([sys.executable, "-c", script], env={**cli_env, "UNKEY_TEST_OPENS": str(counter)}, cwd=app,
                    check=True, timeout=60)
     assert counter.read_text() == "2"
-    assert os.path.exists(app / "unkey.yaml")

@@ -8,8 +8,9 @@ from importlib import resources
 import pytest
 
 from unkey_deploy.api.schemas import SETTINGS_FIELDS, check_body
+from unkey_deploy.api.settings_check import load_settings
 from unkey_deploy.errors import ConfigError
-from unkey_deploy.settings_code import FIELDS, HEALTHCHECK_KEYS, KEYS, load_settings
+from unkey_deploy.settings_code import FIELDS, HEALTHCHECK_KEYS, KEYS
 
 
 def _schema() -> dict:

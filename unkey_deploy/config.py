@@ -12,14 +12,13 @@ import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.settings_code import SettingsCode
+    from unkey_deploy.settings_code import Check, SettingsCode
 
 DEFAULT_API_URL = "https://api.unkey.com"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:7070"
@@ -277,12 +276,12 @@ class ProjectConfig:
         """`check:` as written: a path or a list of paths (checked by verify.configured_checks)."""
         return self.data.get("check")
 
-    @cached_property
-    def settings(self) -> SettingsCode:
-        """`project:`, `app:` and `environments:` (settings as code), from the same parsed tree."""
+    def settings(self, check: Check | None = None) -> SettingsCode:
+        """`project:`, `app:` and `environments:` (settings as code), from the same parsed tree; `check` finds what
+        is wrong with a value (`api.settings_check.setting_problems`: the API's settings schema)."""
         from unkey_deploy.settings_code import parse_settings
 
-        return parse_settings(self)
+        return parse_settings(self, check)
 
 
 def project_directories(context: Path, root_dir: str | None) -> list[Path]:

@@ -14,15 +14,17 @@ environments:
 ```
 
 Each environment's entries become `environments.updateSettings` fields (`cpu` -> `vCpus`, ...). Unknown keys and
-wrong types are refused with the file, the line and the reason, before anything is sent.
+wrong shapes are refused with the file, the line and the reason; each value is checked, in the file's order,
+by the `check` the caller passes (the API's settings schema, see `api.settings_check`), before anything is sent.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from unkey_deploy.errors import ConfigError
 
@@ -37,6 +39,26 @@ FIELDS = {
     "buildCommand": "buildCommand", "watchPaths": "watchPaths", "autoDeploy": "autoDeploy", "regions": "regions",
 }
 KEYS = (*FIELDS, "domains")
+
+
+class Problem(Protocol):
+    """What a value check reports: where in the value (`location`, empty path for the value itself), what is
+    wrong, and how to fix it."""
+
+    @property
+    def path(self) -> Sequence[str | int]: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def fix(self) -> str | None: ...
+
+
+Check = Callable[[str, Any], Sequence[Problem]]  # (updateSettings field, value) -> what is wrong with it
 HEALTHCHECK_KEYS = {
     "method": "method", "path": "path", "interval": "intervalSeconds", "timeout": "timeoutSeconds",
     "failureThreshold": "failureThreshold", "initialDelay": "initialDelaySeconds",
@@ -59,15 +81,9 @@ class SettingsCode:
     environments: dict[str, EnvironmentCode] = field(default_factory=dict)
 
 
-def load_settings(directory: Path) -> SettingsCode:
-    """The settings of `directory`'s unkey.yaml (empty when there is none); ConfigError naming file and line."""
-    from unkey_deploy.config import ProjectConfig
-
-    return ProjectConfig.find([directory]).settings
-
-
-def parse_settings(config: ProjectConfig) -> SettingsCode:
-    """The settings of an unkey.yaml already read (its composed node tree); ConfigError naming file and line."""
+def parse_settings(config: ProjectConfig, check: Check | None = None) -> SettingsCode:
+    """The settings of an unkey.yaml already read (its composed node tree); ConfigError naming file and line.
+    `check` finds what is wrong with a value (nothing is checked beyond the shapes without it)."""
     import yaml
 
     path, root = config.path, config.node
@@ -84,14 +100,13 @@ def parse_settings(config: ProjectConfig) -> SettingsCode:
             if not isinstance(value_node, yaml.MappingNode):
                 _fail(path, value_node, "environments", "must be a mapping of environment slug to settings")
             for env_key, env_node in value_node.value:
-                code.environments[str(env_key.value)] = _environment(path, env_node, f"environments.{env_key.value}")
+                code.environments[str(env_key.value)] = _environment(path, env_node, f"environments.{env_key.value}",
+                                                                     check)
     return code
 
 
-def _environment(path: Path, node: Any, where: str) -> EnvironmentCode:
+def _environment(path: Path, node: Any, where: str, check: Check | None) -> EnvironmentCode:
     import yaml
-
-    from unkey_deploy.api.schemas import SETTINGS_FIELDS, validate
 
     out = EnvironmentCode()
     if not isinstance(node, yaml.MappingNode):
@@ -109,7 +124,7 @@ def _environment(path: Path, node: Any, where: str) -> EnvironmentCode:
             continue
         name = FIELDS[key]
         value = _convert(path, value_node, here, key, value)
-        problems = validate(SETTINGS_FIELDS[name], value)
+        problems = check(name, value) if check is not None else ()
         if problems:
             problem = problems[0]
             inner = problem.location if problem.path else ""

@@ -7,10 +7,12 @@ HEAD is detached, as on CI runners) > defaults (branch `main`, no commit).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_BRANCH = "main"
 
@@ -113,7 +115,8 @@ def _open_repo(path: Path):  # type: ignore[no-untyped-def]
         return None
 
 
-def _safe(fn):  # type: ignore[no-untyped-def]
+def _safe(fn: Callable[[], T]) -> T | None:
+    """`fn()`, None when it raises."""
     try:
         return fn()
     except Exception:  # noqa: BLE001 - a broken or empty repository is treated as "unknown"

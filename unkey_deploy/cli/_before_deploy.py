@@ -25,11 +25,12 @@ def before_deploy(client: Client, names: tuple[str, str, str], project: ProjectC
     `set_port`); a port the environment was given on purpose only gets a warning saying how to change it.
     """
     from unkey_deploy.api.platform import PlatformAPI, current_settings
+    from unkey_deploy.api.settings_check import checked_settings
     from unkey_deploy.cli.environments import apply_domains, apply_settings
     from unkey_deploy.errors import APIError, NotFoundError, RouteGoneError
     from unkey_deploy.plan import DEFAULT_PORT
 
-    code = project.settings
+    code = checked_settings(project)
     wanted = dict(code.environments[names[2]].settings) if names[2] in code.environments else {}
     domains = code.environments[names[2]].domains if names[2] in code.environments else []
     port_differs = plan_port is not None and plan_port != DEFAULT_PORT
@@ -75,10 +76,11 @@ def before_deploy(client: Client, names: tuple[str, str, str], project: ProjectC
 def print_planned_settings(project: ProjectConfig, environment: str, plan_port: int | None, human: TextIO) -> None:
     """For `unkey deploy --dry-run` (which reads nothing from the API): the settings unkey.yaml would apply to
     the environment before deploying, and a port the plan found that the settings do not name."""
+    from unkey_deploy.api.settings_check import checked_settings
     from unkey_deploy.cli.environments import LABELS, show_value
     from unkey_deploy.plan import DEFAULT_PORT
 
-    code = project.settings
+    code = checked_settings(project)
     entry = code.environments.get(environment)
     if entry is not None and (entry.settings or entry.domains):
         print(f"\nSettings of {code.path} for {environment} (only those that differ are sent before deploying):",

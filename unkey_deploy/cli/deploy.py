@@ -167,7 +167,9 @@ def deploy(
         return project_file().only_in(app_dir)
 
     if not project or app_ == "default":  # `project:` and `app:` of unkey.yaml (written by `unkey init`)
-        code = app_config().settings
+        from unkey_deploy.api.settings_check import checked_settings
+
+        code = checked_settings(app_config())
         project, app_ = project or code.project, app_ if app_ != "default" else code.app or app_
     if not project:
         raise UsageError("--project is required: pass --project or set UNKEY_PROJECT")

@@ -272,7 +272,7 @@ def apply(
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
-    from unkey_deploy.settings_code import load_settings
+    from unkey_deploy.api.settings_check import load_settings
 
     code = load_settings(directory)
     if code.path is None:

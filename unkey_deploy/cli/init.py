@@ -54,8 +54,8 @@ def init(
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI
+    from unkey_deploy.api.settings_check import load_settings
     from unkey_deploy.cli._settings import parse_healthcheck
-    from unkey_deploy.settings_code import load_settings
 
     directory = path.resolve()
     if not directory.is_dir():
