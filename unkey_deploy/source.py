@@ -53,6 +53,11 @@ class Source:
     def short_sha(self) -> str | None:
         return self.commit.commit_sha[:7] if self.commit else None
 
+    @classmethod
+    def recorded(cls, branch: str | None, commit_sha: str | None) -> Source:
+        """The source an existing deployment records (`deployments redeploy` and `wait`), not a work tree's."""
+        return cls(Path.cwd(), branch or "none", GitCommit(commit_sha) if commit_sha else None)
+
 
 def ci_branch(env: Mapping[str, str]) -> str | None:
     if env.get("GITHUB_ACTIONS") == "true" or "GITHUB_REF_NAME" in env:

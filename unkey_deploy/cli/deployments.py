@@ -321,7 +321,7 @@ def redeploy(
     from unkey_deploy.pipeline import Target, deploy_result, follow
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.report.summary import print_header
-    from unkey_deploy.source import GitCommit, Source
+    from unkey_deploy.source import Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with access.client() as client:
@@ -330,11 +330,7 @@ def redeploy(
         environment = env or original.environment
         build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)
         target = Target(original.project, original.app, environment, family="deployments", timeout=timeout)
-        source = Source(
-            path=Path.cwd(),
-            branch=original.branch or "none",
-            commit=GitCommit(original.commit_sha) if original.commit_sha else None,
-        )
+        source = Source.recorded(original.branch, original.commit_sha)
         image = original.image or f"rebuilt from {_source(original)}"
         print(f"Redeploying {original.id} ({original.project}/{original.app}) to {environment}", file=human)
         print_header(human, source, image)
@@ -367,7 +363,7 @@ def wait(
     from unkey_deploy.pipeline import Target, deploy_result, follow
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.report.summary import print_header
-    from unkey_deploy.source import GitCommit, Source
+    from unkey_deploy.source import Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with access.client() as client:
@@ -375,11 +371,7 @@ def wait(
         deployment = _describe(PublicDeployments(client), deployment_id)
         target = Target(deployment.project, deployment.app, deployment.environment, family="deployments",
                         timeout=timeout)
-        source = Source(
-            path=Path.cwd(),
-            branch=deployment.branch or "none",
-            commit=GitCommit(deployment.commit_sha) if deployment.commit_sha else None,
-        )
+        source = Source.recorded(deployment.branch, deployment.commit_sha)
         image = deployment.image or _source(deployment)
         print(f"Waiting for {deployment.id} ({deployment.project}/{deployment.app}, {deployment.environment})",
               file=human)  # fmt: skip

@@ -43,7 +43,6 @@ SEVERITY_COLORS = {"ERROR": "31", "WARN": "33", "INFO": "32", "DEBUG": "2"}
 POLL_FIRST = 2.0
 POLL_MAX = 10.0
 FOLLOW_PAGE = 1000
-TAIL_LINES = 20
 
 
 @common.api_command
@@ -207,19 +206,6 @@ def _time(ms: int | None) -> str:
         return "-".ljust(24)
     moment = datetime.fromtimestamp(ms / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def recent_lines(client: Client, deployment_id: str, count: int = TAIL_LINES) -> list[str]:
-    """The last `count` runtime log lines of a deployment, formatted; empty when the API has none or
-    cannot answer (a root key without the read_runtime_logs permission, say)."""
-    from unkey_deploy.api.logs import LogFilter, build_query
-
-    try:
-        sql = build_query(LogFilter(deployment_id=deployment_id), limit=count)
-        lines = _fetch(client, sql)
-    except (UnkeyError, ValueError):
-        return []
-    return [format_line(line) for line in reversed(lines)]
 
 
 def register(app: typer.Typer) -> None:
