@@ -1,13 +1,13 @@
 """The deploy stage: a pushed image (or a git source) → deployment → outcome → `DeployResult`.
 
-`deploy_image` and `follow_guarded` are what `unkey deploy IMAGE` runs; with --build, `build_stage` comes
-first and hands it the pushed image. The `DeployResult` is what every report renders: the summary,
+`deployment_request` and `follow_guarded` (follow, verify, roll back) are what `unkey deploy IMAGE` runs; with
+--build, `build_stage` comes first and hands it the pushed image; `follow` is what `deploy --git`, `deployments
+redeploy` and `wait` run. The `DeployResult` is what every report renders: the summary,
 `--output json`, GitHub outputs and job summary, GitLab's dotenv report.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -145,15 +145,6 @@ def failure_message(outcome: Outcome) -> str:
     return f"deployment {outcome.deployment_id} ended {state.status.lower()} instead of ready"
 
 
-def deploy_image(
-    api: DeploymentsAPI, request: DeploymentRequest, target: Target, reporter: Reporter
-) -> Outcome:
-    """Create the deployment and watch it until it is ready, fails or time runs out."""
-    started = time.monotonic()
-    deployment_id = api.create(request)
-    return follow(api, deployment_id, target, reporter, started)
-
-
 def follow(api: DeploymentsAPI, deployment_id: str, target: Target, reporter: Reporter, started: float) -> Outcome:
     """Watch a created deployment (`started`: monotonic time of its creation); Ctrl-C leaves it running."""
     reporter.info(f"✓ Deployment created: {deployment_id}")
@@ -165,11 +156,6 @@ def follow(api: DeploymentsAPI, deployment_id: str, target: Target, reporter: Re
             f"check it with `unkey deployments get {deployment_id}`"
         ) from None
     return outcome
-
-
-def raise_if_failed(outcome: Outcome) -> None:
-    if not outcome.ready:
-        raise DeploymentFailed(failure_message(outcome))
 
 
 @dataclass

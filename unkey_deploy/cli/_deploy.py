@@ -1,10 +1,12 @@
 """Plumbing the commands that deploy share (`unkey deploy`, `deploy --git`, `deployments redeploy` and
-`wait`, `unkey build`): the end of a deploy (CI outputs, summary or JSON, exit status with the crash log and
-the rollback), the checks of unkey.yaml, and flags read from stdin."""
+`wait`, `unkey build`): the deploy itself once its flags are read, following an existing deployment to its
+end, the end of a deploy (CI outputs, summary or JSON, exit status with the crash log and the rollback), the
+checks of unkey.yaml, and flags read from stdin."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -14,6 +16,7 @@ from unkey_deploy.errors import DeploymentFailed, UnkeyError, UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api.client import Client
+    from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.build_stage import BuildSettings
     from unkey_deploy.config import ProjectConfig
     from unkey_deploy.pipeline import DeployResult, Target
@@ -125,6 +128,30 @@ def deploy(job: Deploy, api: Api, reporter: Reporter, output: Output, human: Tex
         publish_checks(guarded.verification, guarded.recovery)
         raise with_recovery(guarded.error, guarded.recovery)
     finish(result, output, human, log_tail, error=guarded.error)
+
+
+def follow_to_end(client: Client, names: tuple[str, str, str], source: Source, image: str,
+                  start: Callable[[DeploymentsAPI], str], *, timeout: float, verbose: bool, output: Output,
+                  human: TextIO, redeploy_of: str | None = None) -> None:  # fmt: skip
+    """`deployments redeploy` and `wait`: the header, then `start` (which creates or names the deployment),
+    then follow it to its end and report it like `unkey deploy`."""
+    import time
+
+    from unkey_deploy.api.deployments import DeploymentsAPI
+    from unkey_deploy.pipeline import Target, deploy_result, follow
+    from unkey_deploy.report import close_reporter, make_reporter
+    from unkey_deploy.report.summary import print_header
+
+    target = Target(*names, family="deployments", timeout=timeout)
+    print_header(human, source, image)
+    reporter = make_reporter(human, verbose=verbose)
+    try:
+        api = DeploymentsAPI(client, "deployments")
+        started = time.monotonic()
+        outcome = follow(api, start(api), target, reporter, started)
+    finally:
+        close_reporter(reporter)
+    finish(deploy_result(target, source, image, outcome, redeploy_of=redeploy_of), output, human)
 
 
 def finish(result: DeployResult, output: Output, human: TextIO, log_tail: list[str] | None = None, *,

@@ -313,14 +313,9 @@ def redeploy(
     verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    import time
-
-    from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments, redeploy_body
-    from unkey_deploy.cli._deploy import finish
+    from unkey_deploy.api.deployments import PublicDeployments, redeploy_body
+    from unkey_deploy.cli._deploy import follow_to_end
     from unkey_deploy.cli.api_flags import build
-    from unkey_deploy.pipeline import Target, deploy_result, follow
-    from unkey_deploy.report import close_reporter, make_reporter
-    from unkey_deploy.report.summary import print_header
     from unkey_deploy.source import Source
 
     human = sys.stdout if output is Output.text else sys.stderr
@@ -329,20 +324,12 @@ def redeploy(
         original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
         build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)
-        target = Target(original.project, original.app, environment, family="deployments", timeout=timeout)
-        source = Source.recorded(original.branch, original.commit_sha)
-        image = original.image or f"rebuilt from {_source(original)}"
         print(f"Redeploying {original.id} ({original.project}/{original.app}) to {environment}", file=human)
-        print_header(human, source, image)
-        reporter = make_reporter(human, verbose=verbose)
-        try:
-            api = DeploymentsAPI(client, "deployments")
-            started = time.monotonic()
-            new_id = api.redeploy(original.id, original.project, original.app, environment)
-            outcome = follow(api, new_id, target, reporter, started)
-        finally:
-            close_reporter(reporter)
-    finish(deploy_result(target, source, image, outcome, redeploy_of=original.id), output, human)
+        follow_to_end(client, (original.project, original.app, environment),
+                      Source.recorded(original.branch, original.commit_sha),
+                      original.image or f"rebuilt from {_source(original)}",
+                      lambda api: api.redeploy(original.id, original.project, original.app, environment),
+                      timeout=timeout, verbose=verbose, output=output, human=human, redeploy_of=original.id)
 
 
 # wait
@@ -356,32 +343,20 @@ def wait(
     verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    import time
-
-    from unkey_deploy.api.deployments import DeploymentsAPI, PublicDeployments
-    from unkey_deploy.cli._deploy import finish
-    from unkey_deploy.pipeline import Target, deploy_result, follow
-    from unkey_deploy.report import close_reporter, make_reporter
-    from unkey_deploy.report.summary import print_header
+    from unkey_deploy.api.deployments import PublicDeployments
+    from unkey_deploy.cli._deploy import follow_to_end
     from unkey_deploy.source import Source
 
     human = sys.stdout if output is Output.text else sys.stderr
     with access.client() as client:
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployment = _describe(PublicDeployments(client), deployment_id)
-        target = Target(deployment.project, deployment.app, deployment.environment, family="deployments",
-                        timeout=timeout)
-        source = Source.recorded(deployment.branch, deployment.commit_sha)
-        image = deployment.image or _source(deployment)
         print(f"Waiting for {deployment.id} ({deployment.project}/{deployment.app}, {deployment.environment})",
               file=human)  # fmt: skip
-        print_header(human, source, image)
-        reporter = make_reporter(human, verbose=verbose)
-        try:
-            outcome = follow(DeploymentsAPI(client, "deployments"), deployment.id, target, reporter, time.monotonic())
-        finally:
-            close_reporter(reporter)
-    finish(deploy_result(target, source, image, outcome), output, human)
+        follow_to_end(client, (deployment.project, deployment.app, deployment.environment),
+                      Source.recorded(deployment.branch, deployment.commit_sha),
+                      deployment.image or _source(deployment), lambda api: deployment.id,
+                      timeout=timeout, verbose=verbose, output=output, human=human)
 
 
 def register(app: typer.Typer) -> None:
