@@ -419,18 +419,14 @@ def remove_root_key(config_path: Path | str | None = None) -> bool:
 
 def toml_string(value: str) -> str:
     """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for char in value:
-        if char in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    return '"' + value.translate(_TOML_ESCAPES) + '"'
 
 
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_TOML_NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_TOML_ESCAPES = {  # for str.translate: control characters as \uXXXX unless they have a short escape
+    **{code: f"\\u{code:04X}" for code in (*range(0x20), 0x7F)},
+    **{ord(char): escaped for char, escaped in _TOML_NAMED_ESCAPES.items()},
+}
 
 
 def _config_target(config_path: Path | str | None) -> Path:
