@@ -96,3 +96,27 @@ def test_the_counter_sees_every_read(cli_env, tmp_path, app):
     subprocess.run([sys.executable, "-c", script], env={**cli_env, "UNKEY_TEST_OPENS": str(counter)}, cwd=app,
                    check=True, timeout=60)
     assert counter.read_text() == "2"
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, {"unkey.yaml": UNKEY_YAML, "apps/api/requirements.txt": "flask\n",
+                 "apps/api/app.py": "import flask\napp = flask.Flask(__name__)\n"})
+    return root
+
+
+def test_a_build_falls_back_to_the_repository_roots_unkey_yaml(cli_env, tmp_path, monorepo):
+    """The build reads the app's unkey.yaml, else the repository root's; project/app, checks and environment
+    settings come from the app's own directory only."""
+    opens, result = _opens(cli_env, tmp_path, monorepo, "deploy", "--build", "--dry-run", "--root-dir", "apps/api",
+                           "--project", "shop", "--docker-bin", str(tmp_path / "no-docker"))
+    assert "mirror.local/python" in result.stdout, result.stderr  # the root's base image remap
+    assert "127.0.0.1:5999/acme/api:" in result.stdout  # the root's image repository
+    assert '"project": "shop"' in result.stdout
+    assert "Settings of" not in result.stdout  # the root's environments: are not the app's
+    assert opens == 1
+
+    opens, result = _opens(cli_env, tmp_path, monorepo, "deploy", "--build", "--dry-run", "--root-dir", "apps/api")
+    assert result.returncode == 2
+    assert "--project is required" in result.stderr
