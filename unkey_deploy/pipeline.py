@@ -76,19 +76,11 @@ class DeployResult:
     def to_json(self) -> dict[str, Any]:
         from unkey_deploy.report.urls import url_for
 
-        result: dict[str, Any] = {
-            "deploymentId": self.deployment_id,
-            "status": self.status,
-            "project": self.project,
-            "app": self.app,
-            "environment": self.environment,
-            "branch": self.branch,
-            "commit": self.commit,
-            "image": self.image,
-            "hostnames": list(self.hostnames),
-            "urls": [url_for(h) for h in self.hostnames],
-            "durationMs": self.duration_ms,
-        }
+        result: dict[str, Any] = dict(  # in the order `--output json` prints them
+            deploymentId=self.deployment_id, status=self.status, project=self.project, app=self.app,
+            environment=self.environment, branch=self.branch, commit=self.commit, image=self.image,
+            hostnames=list(self.hostnames), urls=[url_for(h) for h in self.hostnames], durationMs=self.duration_ms,
+        )
         if not self.ready and self.error is not None:
             result["error"] = self.error
         if self.redeploy_of is not None:
