@@ -88,7 +88,6 @@ def _is_command(module: str) -> bool:
         *CLI_SHARED, "main")
 
 
-@pytest.mark.xfail(reason="not yet: see the module docstring", strict=True)
 def test_no_command_module_imports_another() -> None:
     wrong = sorted(
         f"{module} imports {target}"
