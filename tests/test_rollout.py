@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from unkey_deploy.api.deployments import DeploymentState
+from unkey_deploy.api.deployments import Deployment
 from unkey_deploy.errors import DeployTimeout, TransientError
 from unkey_deploy.report import Reporter
 from unkey_deploy.rollout import PollSchedule, watch
@@ -29,12 +29,12 @@ class ScriptedAPI:
     def __init__(self, clock: Clock, timeline: list[tuple[float, str]], fail_polls: set[int] = frozenset()):
         self.clock, self.timeline, self.fail_polls, self.polls = clock, timeline, fail_polls, 0
 
-    def get(self, deployment_id: str) -> DeploymentState:
+    def get(self, deployment_id: str) -> Deployment:
         self.polls += 1
         if self.polls in self.fail_polls:
             raise TransientError("server error 503: unavailable", retry_after=None)
         status = [s for t, s in self.timeline if t <= self.clock.now][-1]
-        return DeploymentState(id=deployment_id, status=status)
+        return Deployment(id=deployment_id, status=status.lower())
 
 
 class Recorder(Reporter):
@@ -75,9 +75,9 @@ def test_network_phase_polls_fast_so_ready_is_noticed_quickly():
 
 def test_long_network_phase_backs_off():
     schedule = PollSchedule()
-    assert schedule.next_delay("NETWORK", 0.5) == schedule.imminent
-    assert schedule.next_delay("NETWORK", schedule.imminent_window + 1) > schedule.imminent
-    assert schedule.next_delay("DEPLOYING", 0.5) == schedule.steady
+    assert schedule.next_delay("network", 0.5) == schedule.imminent
+    assert schedule.next_delay("network", schedule.imminent_window + 1) > schedule.imminent
+    assert schedule.next_delay("deploying", 0.5) == schedule.steady
 
 
 def test_transient_failures_are_warnings_not_failures():
@@ -94,4 +94,4 @@ def test_timeout_raises_with_how_to_check_later():
 
 def test_failed_is_terminal():
     outcome, *_ = run([(0, "PENDING"), (2.0, "FAILED")])
-    assert not outcome.ready and outcome.state.status == "FAILED"
+    assert not outcome.ready and outcome.state.status == "failed"

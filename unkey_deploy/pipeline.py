@@ -19,7 +19,7 @@ from unkey_deploy.source import Source
 
 if TYPE_CHECKING:
     from unkey_deploy.api.client import Client
-    from unkey_deploy.api.deployments import DeploymentState
+    from unkey_deploy.api.deployments import Deployment
     from unkey_deploy.recovery import Recovery, RollbackGuard
     from unkey_deploy.verify import CheckSettings, Verification
 
@@ -54,7 +54,7 @@ class DeployResult:
     `--output json` prints)."""
 
     deployment_id: str
-    status: str
+    status: str  # the deployment's, in the program's lower case (reports show it with report.shown_status)
     project: str
     app: str
     environment: str
@@ -64,20 +64,21 @@ class DeployResult:
     hostnames: tuple[str, ...]
     duration_ms: int
     error: str | None = None  # why it failed (the deployment's own failure, else the checks')
-    failed_step: str | None = None  # where a deployment that did not become READY stopped
+    failed_step: str | None = None  # where a deployment that did not become ready stopped
     redeploy_of: str | None = None
     verification: Verification | None = None
     rollback: Recovery | None = None
 
     @property
     def ready(self) -> bool:
-        return self.status == "READY"
+        return self.status == "ready"
 
     def to_json(self) -> dict[str, Any]:
+        from unkey_deploy.report import shown_status
         from unkey_deploy.report.urls import url_for
 
         result: dict[str, Any] = dict(  # in the order `--output json` prints them
-            deploymentId=self.deployment_id, status=self.status, project=self.project, app=self.app,
+            deploymentId=self.deployment_id, status=shown_status(self.status), project=self.project, app=self.app,
             environment=self.environment, branch=self.branch, commit=self.commit, image=self.image,
             hostnames=list(self.hostnames), urls=[url_for(h) for h in self.hostnames], durationMs=self.duration_ms,
         )
@@ -98,7 +99,7 @@ def deploy_result(target: Target, source: Source, image: str, outcome: Outcome, 
                   redeploy_of: str | None = None) -> DeployResult:  # fmt: skip
     """The result of a followed deployment; `guarded` adds the verification results and what a rollback did."""
     state = outcome.state
-    error = failure_message(outcome) if state.status != "READY" else None
+    error = failure_message(outcome) if not outcome.ready else None
     if error is None and guarded is not None and guarded.error is not None:
         error = guarded.error.message
     return DeployResult(
@@ -110,31 +111,31 @@ def deploy_result(target: Target, source: Source, image: str, outcome: Outcome, 
         branch=source.branch,
         commit=source.commit.commit_sha if source.commit else None,
         image=image,
-        hostnames=tuple(state.hostnames),
+        hostnames=state.domains,
         duration_ms=outcome.duration_ms,
         error=error,
-        failed_step=failing_step(state) if state.status != "READY" else None,
+        failed_step=failing_step(state) if not outcome.ready else None,
         redeploy_of=redeploy_of,
         verification=guarded.verification if guarded is not None else None,
         rollback=guarded.recovery if guarded is not None else None,
     )
 
 
-def failing_step(state: DeploymentState) -> str | None:
+def failing_step(state: Deployment) -> str | None:
     """Where a deployment failed: the API's failed step, else the last step it reached before failing."""
     if state.failed_step:
         return state.failed_step
-    reached = [step for step in state.steps if not step.error_message and step.status.upper() != "FAILED"]
+    reached = [step for step in state.steps if not step.error_message and step.status != "failed"]
     return reached[-1].message if reached else None
 
 
 def failure_message(outcome: Outcome) -> str:
     state = outcome.state
-    if state.status == "FAILED":
+    if state.status == "failed":
         reason = state.error_message or "no reason given"
         where = f" at {state.failed_step}" if state.failed_step else ""
         return f"deployment {outcome.deployment_id} failed{where}: {reason}"
-    return f"deployment {outcome.deployment_id} ended {state.status.lower()} instead of ready"
+    return f"deployment {outcome.deployment_id} ended {state.status} instead of ready"
 
 
 def follow(api: DeploymentsAPI, deployment_id: str, target: Target, reporter: Reporter, started: float) -> Outcome:
@@ -189,7 +190,7 @@ def follow_guarded(
         api.client.set_deadline(checks.timeout + 30)  # the checks' own time, whatever --timeout left
         if checks.wants_health_path:
             checks = _with_health_path(api.client, deployment_id, checks, reporter)
-        base = deployment_url(outcome.state.hostnames, target.environment)
+        base = deployment_url(outcome.state.domains, target.environment)
         if base is None:
             guarded.error = UnkeyError(f"deployment {deployment_id} is ready but has no domain to verify; "
                                        "drop --check or check it by hand")  # fmt: skip

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from unkey_deploy.api.deployments import DeploymentsAPI, DeploymentState
+from unkey_deploy.api.deployments import Deployment, DeploymentsAPI
 from unkey_deploy.errors import DeadlineExceeded, DeployTimeout, TransientError
-from unkey_deploy.report import Reporter
+from unkey_deploy.report import Reporter, shown_status
 from unkey_deploy.report.safe import MAX_LINES, text
 
-IMMINENT = frozenset({"NETWORK", "FINALIZING"})
+IMMINENT = frozenset({"network", "finalizing"})
 MAX_STEPS = MAX_LINES  # step lines shown per deployment; a server sending more gets a note instead
 
 
@@ -37,13 +37,13 @@ class PollSchedule:
 @dataclass(frozen=True)
 class Outcome:
     deployment_id: str
-    state: DeploymentState
+    state: Deployment
     duration_ms: int
     polls: int = field(default=0, compare=False)
 
     @property
     def ready(self) -> bool:
-        return self.state.status == "READY"
+        return self.state.status == "ready"
 
 
 def watch(
@@ -67,7 +67,7 @@ def watch(
     def timed_out() -> DeployTimeout:
         return DeployTimeout(
             f"deployment {text(deployment_id, 200)} is not ready after waiting {timeout:g}s (last status: "
-            f"{text(last_status or 'unknown', 200)}); it keeps going: check it with "
+            f"{text(shown_status(last_status) if last_status else 'unknown', 200)}); it keeps going: check it with "
             f"`unkey deployments get {text(deployment_id, 200)}` or raise --timeout"
         )
 
@@ -89,14 +89,14 @@ def watch(
         now = clock()
         new_steps = state.steps[seen_steps:]
         for step in new_steps[: max(0, MAX_STEPS - shown_steps)]:
-            reporter.status(state.status, step.error_message or step.message, now - started)
+            reporter.status(shown_status(state.status), step.error_message or step.message, now - started)
         if shown_steps <= MAX_STEPS < shown_steps + len(new_steps):
             reporter.warn(f"the API reported {shown_steps + len(new_steps):,} steps; only the first {MAX_STEPS} "
                           "are shown (see `unkey deployments get`)")
         shown_steps += len(new_steps)
         if state.status != last_status:
             if not new_steps:
-                reporter.status(state.status, "", now - started)
+                reporter.status(shown_status(state.status), "", now - started)
             last_status, status_since = state.status, now
         seen_steps = len(state.steps)
         if state.terminal:

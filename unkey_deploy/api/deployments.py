@@ -2,12 +2,13 @@
 
 `deploy.*` (createDeployment/getDeployment) is internal and deprecated but carries git metadata;
 `deployments.*` is the public API. Callers use `DeploymentsAPI.create()` and `.get()` and see one shape,
-`DeploymentState`, whichever family answered. When `deploy.*` is gone (410, or a 404 whose error type says
+`Deployment`, whichever family answered. When `deploy.*` is gone (410, or a 404 whose error type says
 the route does not exist) the seam says so once and falls back to `deployments.*`.
 
-`Deployment` is the public API's model of a deployment (statuses in the spec's lower case); `unkey local` serves
-the same model. The lifecycle actions and when each applies (`action_blocker`) are stated here once, for the
-CLI's refusals and for `unkey local`, which answers with them.
+`Deployment` is the program's one model of a deployment: statuses in the public spec's lower case, whichever
+family answered (the report layer turns them into what the CLI prints); `unkey local` serves the same model.
+The lifecycle actions and when each applies (`action_blocker`) are stated here once, for the CLI's refusals
+and for `unkey local`, which answers with them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # the lifecycle rules below are read by `unkey local` too, wh
 
 Family = Literal["deploy", "deployments"]
 
-TERMINAL = frozenset({"READY", "FAILED", "CANCELLED", "SUPERSEDED", "SKIPPED", "STOPPED"})
+TERMINAL = frozenset({"ready", "failed", "cancelled", "superseded", "skipped", "stopped"})
 
 
 @dataclass(frozen=True)
@@ -65,25 +66,12 @@ class DeploymentRequest:
 
 @dataclass(frozen=True)
 class Step:
+    """One step a deployment went through, as deploy.getDeployment reports it (status in lower case)."""
+
     status: str
     message: str
     error_message: str | None = None
     created_at: int | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentState:
-    id: str
-    status: str  # upper case, as deploy.getDeployment reports it
-    error_message: str | None = None
-    failed_step: str | None = None
-    hostnames: tuple[str, ...] = ()
-    steps: tuple[Step, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
 
 
 # Answers are checked against what the API promises: a missing field or a wrong type is one clear error,
@@ -168,46 +156,6 @@ def _shown(value: str | None, limit: int = 500) -> str | None:
     return text(value, limit) if value else None
 
 
-def state_from_deploy(data: Any, operation: str = "deploy.getDeployment",
-                      request_id: str | None = None) -> DeploymentState:
-    shape = _Shape(operation, request_id)
-    data = shape.mapping(data, "data")
-    steps = tuple(
-        Step(
-            status=shape.string(s, "status") or "",
-            message=shape.string(s, "message") or "",
-            error_message=shape.string(s, "errorMessage") or None,
-            created_at=shape.integer(s, "createdAt"),
-        )
-        for s in shape.objects(data, "steps")
-    )
-    failed = next((s for s in steps if s.error_message), None)
-    error_message = shape.string(data, "errorMessage") or (failed.error_message if failed else None)
-    return DeploymentState(
-        id=text(shape.string(data, "id", required=True), 200),
-        status=text(shape.string(data, "status", required=True), 100).upper(),
-        error_message=_shown(error_message, 2000),
-        hostnames=tuple(text(h, 300) for h in shape.strings(data, "hostnames")),
-        steps=steps,
-        raw=data,
-    )
-
-
-def state_from_public(data: Any, operation: str = "deployments.getDeployment",
-                      request_id: str | None = None) -> DeploymentState:
-    shape = _Shape(operation, request_id)
-    data = shape.mapping(data, "data")
-    error = shape.optional_mapping(data, "error")
-    return DeploymentState(
-        id=text(shape.string(data, "id", required=True), 200),
-        status=text(shape.string(data, "status", required=True), 100).upper(),
-        error_message=_shown(shape.string(error, "message"), 2000),
-        failed_step=_shown(shape.string(error, "step"), 200),
-        hostnames=tuple(text(h, 300) for h in shape.strings(data, "domains")),
-        raw=data,
-    )
-
-
 def created_id(resp: Response, operation: str) -> str:
     """The deploymentId of a createDeployment answer."""
     shape = _Shape(operation, resp.request_id)
@@ -254,15 +202,15 @@ class DeploymentsAPI:
         resp = self.client.call("deployments.createDeployment", body, idempotent=False)
         return created_id(resp, "deployments.createDeployment")
 
-    def get(self, deployment_id: str) -> DeploymentState:
+    def get(self, deployment_id: str) -> Deployment:
         if self.family == "deploy":
             try:
                 resp = self.client.call("deploy.getDeployment", {"deploymentId": deployment_id})
-                return state_from_deploy(resp.data, "deploy.getDeployment", resp.request_id)
+                return Deployment.from_deploy(resp.data, "deploy.getDeployment", resp.request_id)
             except RouteGoneError as exc:
                 self._fall_back(f"deploy.getDeployment is gone ({exc.status}); using deployments.*")
         resp = self.client.call("deployments.getDeployment", {"deploymentId": deployment_id})
-        return state_from_public(resp.data, "deployments.getDeployment", resp.request_id)
+        return Deployment.from_api(resp.data, "deployments.getDeployment", resp.request_id)
 
     def _fall_back(self, message: str) -> None:
         self.family = "deployments"
@@ -307,14 +255,16 @@ def action_blocker(
 
 @dataclass(frozen=True)
 class Deployment:
-    """A deployment as deployments.getDeployment and deployments.listDeployments describe it."""
+    """A deployment as deployments.getDeployment and listDeployments describe it, or as deploy.getDeployment
+    does (which tells only the id, status, hostnames as `domains`, steps and error message). What following a
+    deployment needs besides (its steps, the failed step, the error message) is optional."""
 
     id: str
-    status: str  # lower case, as the public API reports it
-    is_current: bool
-    project: str
-    app: str
-    environment: str
+    status: str  # lower case, as the public API reports it, whichever family answered
+    is_current: bool = False
+    project: str = ""
+    app: str = ""
+    environment: str = ""
     available_actions: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     image: str | None = None
@@ -322,19 +272,22 @@ class Deployment:
     commit_sha: str | None = None
     created_at: int | None = None
     error: dict[str, Any] | None = None
+    error_message: str | None = None
+    failed_step: str | None = None
+    steps: tuple[Step, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, data: Any, operation: str = "deployments.getDeployment",
                  request_id: str | None = None) -> Deployment:
-        """A deployment from the API's answer; strings meant for people are made safe to print."""
+        """A deployment from the public API's answer; strings meant for people are made safe to print."""
         shape = _Shape(operation, request_id)
         data = shape.mapping(data, "data")
         git, docker, error = (shape.optional_mapping(data, name) for name in ("git", "docker", "error"))
         error_shown = {name: text(value) for name, value in error.items()} if error else None
         return cls(
             id=text(shape.string(data, "id", required=True), 200),
-            status=text(shape.string(data, "status", required=True), 100).lower(),
+            status=_status(shape, data),
             is_current=shape.boolean(data, "isCurrent"),
             project=text(shape.string(data, "project") or "", 300),
             app=text(shape.string(data, "app") or "", 300),
@@ -346,6 +299,34 @@ class Deployment:
             commit_sha=_shown(shape.string(git, "commitSha"), 100),
             created_at=shape.integer(data, "createdAt"),
             error=error_shown,
+            error_message=_shown(shape.string(error, "message"), 2000),
+            failed_step=_shown(shape.string(error, "step"), 200),
+            raw=data,
+        )
+
+    @classmethod
+    def from_deploy(cls, data: Any, operation: str = "deploy.getDeployment",
+                    request_id: str | None = None) -> Deployment:
+        """A deployment from deploy.getDeployment's answer (upper-case statuses, `hostnames`, `steps`)."""
+        shape = _Shape(operation, request_id)
+        data = shape.mapping(data, "data")
+        steps = tuple(
+            Step(
+                status=(shape.string(s, "status") or "").lower(),
+                message=shape.string(s, "message") or "",
+                error_message=shape.string(s, "errorMessage") or None,
+                created_at=shape.integer(s, "createdAt"),
+            )
+            for s in shape.objects(data, "steps")
+        )
+        failed = next((s for s in steps if s.error_message), None)
+        error_message = shape.string(data, "errorMessage") or (failed.error_message if failed else None)
+        return cls(
+            id=text(shape.string(data, "id", required=True), 200),
+            status=_status(shape, data),
+            error_message=_shown(error_message, 2000),
+            domains=tuple(text(h, 300) for h in shape.strings(data, "hostnames")),
+            steps=steps,
             raw=data,
         )
 
@@ -353,9 +334,14 @@ class Deployment:
     def is_production(self) -> bool:
         return self.environment == PRODUCTION
 
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+
+def _status(shape: _Shape, data: dict[str, Any]) -> str:
+    """The answer's status in the program's one casing, the public spec's lower case."""
+    return text(shape.string(data, "status", required=True), 100).lower()
 
 
 @dataclass(frozen=True)

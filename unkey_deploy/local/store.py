@@ -125,14 +125,14 @@ def new_id(prefix: str, length: int = 16) -> str:
 class Deployment(api.Deployment):
     """A deployment as the public API describes it (`api.deployments.Deployment`: the spec's lower-case status,
     isCurrent and availableActions by the platform's rules, its own hostnames as `domains`), plus what the local
-    control plane keeps besides: its place in the list, the git commit and keyspace it was created with, the
-    failure message as recorded, its container and port, and when it last changed and first became ready."""
+    control plane keeps besides: its place in the list, the git commit and keyspace it was created with, its
+    container and port, and when it last changed and first became ready; `error_message` holds the failure
+    message as recorded."""
 
     image: str  # every local deployment runs an image (git deployments are built into one first)
     seq: int
     git_commit: dict[str, Any] | None = None
     keyspace_id: str | None = None
-    error_message: str | None = None
     port: int | None = None
     container_id: str | None = None
     updated_at: int = 0

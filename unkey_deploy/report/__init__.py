@@ -23,6 +23,13 @@ def style_error(message: str) -> str:
     return f"{prefix} {message}"
 
 
+def shown_status(status: str) -> str:
+    """A deployment's status as the CLI prints it while following a deployment and in every deploy report
+    (progress, `--output json`, GitHub outputs and job summary, dotenv): upper case, READY. The program keeps
+    statuses in the public API's lower case; this is the one place they are turned into what is shown."""
+    return status.upper()
+
+
 class Reporter:
     """What stages call to report progress. The base class ignores everything (quiet, for tests).
 

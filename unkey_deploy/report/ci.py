@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unkey_deploy.errors import APIError, ExitCode, UnkeyError
+from unkey_deploy.report import shown_status
 from unkey_deploy.report.urls import environment_url
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def write_dotenv(path: Path, result: DeployResult) -> None:
     """GitLab's dotenv report: KEY=value lines, one line per value, no quoting."""
     values = {
         "UNKEY_DEPLOYMENT_ID": result.deployment_id or "",
-        "UNKEY_DEPLOYMENT_STATUS": result.status or "",
+        "UNKEY_DEPLOYMENT_STATUS": shown_status(result.status) if result.status else "",
         "UNKEY_DEPLOYMENT_URL": environment_url(result.hostnames, result.environment),
         "UNKEY_DEPLOYMENT_HOSTNAMES": json.dumps(list(result.hostnames), separators=(",", ":")),
         "UNKEY_DEPLOYMENT_IMAGE": result.image or "",

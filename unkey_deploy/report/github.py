@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from unkey_deploy.report import safe
+from unkey_deploy.report import safe, shown_status
 from unkey_deploy.report.plain import PlainReporter
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def append_outputs(path: Path, outputs: Mapping[str, str]) -> None:
 def outputs_for(result: DeployResult, url: str) -> dict[str, str]:
     return {
         "deployment-id": result.deployment_id or "",
-        "status": result.status or "",
+        "status": shown_status(result.status) if result.status else "",
         "url": url,
         "hostnames": json.dumps(list(result.hostnames), separators=(",", ":")),
         "image": result.image or "",
@@ -140,8 +140,8 @@ def summary_markdown(result: DeployResult, env: Mapping[str, str], failed_step: 
     """The job summary: a heading and a table; failures add the failing step and the error."""
     from unkey_deploy.report.urls import url_for
 
-    status = str(result.status or "unknown")
-    ready = status == "READY"
+    status = shown_status(result.status) if result.status else "unknown"
+    ready = result.ready
     where = f"{result.project}/{result.app} to {result.environment}"
     unverified = ready and result.verification is not None and not result.verification.ok
     if unverified:
