@@ -56,7 +56,8 @@ class Reporter:
         """Byte or item progress of a long task (layer pushes)."""
 
     def status(self, status: str, message: str, elapsed: float) -> None:
-        """The deployment's status or current step changed (elapsed: seconds since creation)."""
+        """The deployment's status (as `shown_status` gives it) or current step changed (elapsed: seconds since
+        creation)."""
 
     def group(self, title: str) -> None:
         """A collapsible section begins (GitHub Actions ::group::)."""
