@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from unkey_deploy.api.client import Client
 from unkey_deploy.api.schemas import require_valid
+from unkey_deploy.api.times import iso_ms
 from unkey_deploy.errors import UsageError
 
 TABLE = "runtime_logs_v1"
@@ -125,15 +125,12 @@ def parse_time(flag: str, text: str, *, now_ms: int) -> int:
         days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
         return now_ms - ((days * 24 + hours) * 3600 + minutes * 60 + seconds) * 1000
     try:
-        moment = datetime.fromisoformat(stripped.replace("z", "Z"))
+        return iso_ms(stripped.replace("z", "Z"))
     except ValueError:
         raise UsageError(
             f"{flag} must be a duration like 15m, 2h or 1d, or an RFC 3339 time like 2026-01-02T15:04:05Z; "
             f"got {text!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -178,12 +175,9 @@ def _time_ms(value: Any) -> int | None:
         if value.strip().isdigit():
             return int(value.strip())
         try:
-            moment = datetime.fromisoformat(value.strip().replace(" ", "T").replace("z", "Z"))
+            return iso_ms(value.strip().replace(" ", "T").replace("z", "Z"))
         except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1000)
     return None
 
 

@@ -156,21 +156,19 @@ def name_list(flag: str, text: str) -> list[str]:
 def expires_ms(text: str, *, warn: Callable[[str], None], now: datetime | None = None) -> int:
     """Unix milliseconds, or an ISO-8601 time (UTC when it has no offset); warns for the past."""
     from unkey_deploy.api.schemas import EXPIRES_MAX
+    from unkey_deploy.api.times import iso_ms
 
     stripped = text.strip()
     if re.fullmatch(r"[0-9]+", stripped):
         millis = int(stripped)
     else:
         try:
-            moment = datetime.fromisoformat(stripped)
+            millis = iso_ms(stripped)
         except ValueError:
             raise UsageError(
                 f"--expires must be Unix milliseconds (e.g. 1893456000000) or an ISO-8601 time "
                 f"(e.g. 2030-01-01T00:00:00Z), got {text!r}"
             ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        millis = int(moment.timestamp() * 1000)
     if not 0 <= millis <= EXPIRES_MAX:
         raise UsageError(f"--expires must be between 1970 and 2100-01-01T00:00:00Z, got {text!r}")
     current = now or datetime.now(UTC)
