@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from unkey_deploy.errors import AppNotDetected, ConfigError, UsageError
-from unkey_deploy.plan._buildpacks import Buildpack, Framework, load_buildpacks
+from unkey_deploy.plan._buildpacks import Buildpack, Framework, PackageManager, load_buildpacks
 from unkey_deploy.plan._checks import check_ports, check_start
 from unkey_deploy.plan._images import ImageMap, load_image_map
 from unkey_deploy.plan._model import DEFAULT_PORT, Plan
@@ -89,6 +89,21 @@ class Context:
         if value is not None and not isinstance(value, kind):
             raise ConfigError(f"{self.config_name}: `{section}.{key}` must be {_KINDS.get(kind, kind.__name__)}")
         return value
+
+    def package_manager(
+        self, src: Source, default: str, missing: str, *, pinned: str = "", pinned_by: str = ""
+    ) -> tuple[PackageManager, str | None]:
+        """The unit's package manager for `src` with its lockfile: the one `pinned` names, else the first whose
+        lockfile `src` has, else `default` (no lockfile). The plan's reasons say which and why: `pinned_by`
+        where the pin chose it, `missing` where nothing did."""
+        found = self.pack.find_package_manager(src, pinned)
+        if found:
+            pm, lockfile = found
+            why = pinned_by if pinned and pm.name == pinned else f"{lockfile} found"
+            self.reasons.append(f"package manager {pm.name}: {why}")
+            return found
+        self.reasons.append(f"package manager {default}: {missing}")
+        return self.pack.package_manager(default), None
 
     def framework(self, found_in: Container[str], why: str) -> Framework | None:
         """The unit's first framework with a dependency in `found_in`; `why` explains the match in the

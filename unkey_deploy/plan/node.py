@@ -204,16 +204,9 @@ def dependencies(pkg: dict[str, Any]) -> dict[str, str]:
 
 
 def package_manager(ctx: Context, top: Source) -> tuple[PackageManager, str | None]:
-    pkg = top.json("package.json")
-    pinned = str(pkg.get("packageManager") or "").split("@", 1)[0]
-    found = ctx.pack.find_package_manager(top, pinned)
-    if found:
-        pm, lockfile = found
-        why = "packageManager field of package.json" if pm.name == pinned else f"{lockfile} found"
-        ctx.reasons.append(f"package manager {pm.name}: {why}")
-        return found
-    ctx.reasons.append("package manager npm: no lockfile found (commit one for reproducible installs)")
-    return ctx.pack.package_manager("npm"), None
+    pinned = str(top.json("package.json").get("packageManager") or "").split("@", 1)[0]
+    return ctx.package_manager(top, "npm", "no lockfile found (commit one for reproducible installs)",
+                               pinned=pinned, pinned_by="packageManager field of package.json")
 
 
 

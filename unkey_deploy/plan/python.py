@@ -145,12 +145,7 @@ def is_package(src: Source) -> bool:
 
 
 def package_manager(ctx: Context, src: Source) -> tuple[PackageManager, str | None]:
-    found = ctx.pack.find_package_manager(src)
-    if found:
-        ctx.reasons.append(f"package manager {found[0].name}: {found[1]} found")
-        return found
-    ctx.reasons.append("package manager pip: no lockfile or requirements.txt found")
-    return ctx.pack.package_manager("pip"), None
+    return ctx.package_manager(src, "pip", "no lockfile or requirements.txt found")
 
 
 def find_uv_workspace(src: Source) -> Path | None:
