@@ -29,6 +29,14 @@ def _or_null(schema: Schema) -> Schema:
     return {**schema, "type": [schema["type"], "null"]}
 
 
+def _closed_object(required: list[str], properties: Schema) -> Schema:
+    """An object with these `properties` and no other fields, the `required` ones among them."""
+    schema: Schema = {"type": "object"}
+    if required:
+        schema["required"] = required
+    return {**schema, "properties": properties, "additionalProperties": False}
+
+
 # keys.* and identities.*
 
 KEY_ID: Schema = {"type": "string", "minLength": 3, "maxLength": 255, "pattern": r"^[a-zA-Z0-9_]+$"}
@@ -45,65 +53,43 @@ PERMISSIONS: Schema = {
 }
 
 # Rate limit entries reject unknown fields: a misspelt `autoApply` would otherwise be dropped silently.
-RATELIMIT_REQUEST: Schema = {
-    "type": "object",
-    "required": ["name", "limit", "duration", "autoApply"],
-    "properties": {
-        "name": {"type": "string", "minLength": 3, "maxLength": 128},
-        "limit": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
-        "duration": {"type": "integer", "minimum": 1000, "maximum": INT64_MAX},
-        "autoApply": {"type": "boolean"},
-    },
-    "additionalProperties": False,
-}
+RATELIMIT_REQUEST: Schema = _closed_object(["name", "limit", "duration", "autoApply"], {
+    "name": {"type": "string", "minLength": 3, "maxLength": 128},
+    "limit": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+    "duration": {"type": "integer", "minimum": 1000, "maximum": INT64_MAX},
+    "autoApply": {"type": "boolean"},
+})
 RATELIMITS: Schema = {"type": "array", "maxItems": 50, "items": RATELIMIT_REQUEST}
 
-CREDITS_REFILL: Schema = {
-    "type": "object",
-    "required": ["interval", "amount"],
-    "properties": {
-        "interval": {"type": "string", "enum": ["daily", "monthly"]},
-        "amount": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
-        "refillDay": {"type": "integer", "minimum": 1, "maximum": 31},
-    },
-    "additionalProperties": False,
-}
+CREDITS_REFILL: Schema = _closed_object(["interval", "amount"], {
+    "interval": {"type": "string", "enum": ["daily", "monthly"]},
+    "amount": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+    "refillDay": {"type": "integer", "minimum": 1, "maximum": 31},
+})
 
 # keys.createKey: credits cannot be null at creation, and need `remaining` (null for unlimited).
-KEY_CREDITS: Schema = {
-    "type": "object",
-    "required": ["remaining"],
-    "properties": {"remaining": CREDITS_REMAINING, "refill": CREDITS_REFILL},
-    "additionalProperties": False,
-}
+KEY_CREDITS: Schema = _closed_object(["remaining"], {"remaining": CREDITS_REMAINING, "refill": CREDITS_REFILL})
 
 # keys.updateKey: null clears credits or their refill.
-UPDATE_KEY_CREDITS: Schema = {
-    "type": ["object", "null"],
-    "properties": {"remaining": CREDITS_REMAINING, "refill": _or_null(CREDITS_REFILL)},
-    "additionalProperties": False,
-}
+UPDATE_KEY_CREDITS: Schema = _or_null(
+    _closed_object([], {"remaining": CREDITS_REMAINING, "refill": _or_null(CREDITS_REFILL)})
+)
 
-CREATE_KEY_BODY: Schema = {
-    "type": "object",
-    "required": ["apiId"],
-    "properties": {
-        "apiId": API_ID,
-        "prefix": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^[a-zA-Z0-9_]+$"},
-        "name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "byteLength": {"type": "integer", "minimum": 16, "maximum": 255},
-        "externalId": EXTERNAL_ID,
-        "meta": META,
-        "roles": ROLES,
-        "permissions": PERMISSIONS,
-        "expires": EXPIRES,
-        "credits": KEY_CREDITS,
-        "ratelimits": RATELIMITS,
-        "enabled": {"type": "boolean"},
-        "recoverable": {"type": "boolean"},
-    },
-    "additionalProperties": False,
-}
+CREATE_KEY_BODY: Schema = _closed_object(["apiId"], {
+    "apiId": API_ID,
+    "prefix": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^[a-zA-Z0-9_]+$"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "byteLength": {"type": "integer", "minimum": 16, "maximum": 255},
+    "externalId": EXTERNAL_ID,
+    "meta": META,
+    "roles": ROLES,
+    "permissions": PERMISSIONS,
+    "expires": EXPIRES,
+    "credits": KEY_CREDITS,
+    "ratelimits": RATELIMITS,
+    "enabled": {"type": "boolean"},
+    "recoverable": {"type": "boolean"},
+})
 
 # keys.updateCredits: set replaces the remaining credits (no value: unlimited); increment and decrement change
 # them by a value, so they need one.
@@ -116,55 +102,34 @@ def credits_value_needed(operation: str) -> bool:
     return operation in ("increment", "decrement")
 
 
-UPDATE_CREDITS_BODY: Schema = {
-    "type": "object",
-    "required": ["keyId", "operation"],
-    "properties": {
-        "keyId": {"type": "string", "minLength": 3},
-        "value": CREDITS_REMAINING,
-        "operation": {"type": "string", "enum": list(CREDITS_OPERATIONS)},
-    },
-    "additionalProperties": False,
-}
+UPDATE_CREDITS_BODY: Schema = _closed_object(["keyId", "operation"], {
+    "keyId": {"type": "string", "minLength": 3},
+    "value": CREDITS_REMAINING,
+    "operation": {"type": "string", "enum": list(CREDITS_OPERATIONS)},
+})
 
-UPDATE_KEY_BODY: Schema = {
-    "type": "object",
-    "required": ["keyId"],
-    "properties": {
-        "keyId": KEY_ID,
-        "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-        "externalId": _or_null(EXTERNAL_ID),
-        "meta": _or_null(META),
-        "expires": _or_null(EXPIRES),
-        "credits": UPDATE_KEY_CREDITS,
-        "ratelimits": RATELIMITS,
-        "enabled": {"type": "boolean"},
-        "roles": ROLES,
-        "permissions": PERMISSIONS,
-    },
-    "additionalProperties": False,
-}
+UPDATE_KEY_BODY: Schema = _closed_object(["keyId"], {
+    "keyId": KEY_ID,
+    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "externalId": _or_null(EXTERNAL_ID),
+    "meta": _or_null(META),
+    "expires": _or_null(EXPIRES),
+    "credits": UPDATE_KEY_CREDITS,
+    "ratelimits": RATELIMITS,
+    "enabled": {"type": "boolean"},
+    "roles": ROLES,
+    "permissions": PERMISSIONS,
+})
 
-CREATE_IDENTITY_BODY: Schema = {
-    "type": "object",
-    "required": ["externalId"],
-    "properties": {"externalId": EXTERNAL_ID, "meta": META, "ratelimits": RATELIMITS},
-    "additionalProperties": False,
-}
+CREATE_IDENTITY_BODY: Schema = _closed_object(
+    ["externalId"], {"externalId": EXTERNAL_ID, "meta": META, "ratelimits": RATELIMITS}
+)
 
-GET_IDENTITY_BODY: Schema = {
-    "type": "object",
-    "required": ["identity"],
-    "properties": {"identity": {"type": "string", "minLength": 1}},
-    "additionalProperties": False,
-}
+GET_IDENTITY_BODY: Schema = _closed_object(["identity"], {"identity": {"type": "string", "minLength": 1}})
 
-UPDATE_IDENTITY_BODY: Schema = {
-    "type": "object",
-    "required": ["identity"],
-    "properties": {"identity": {"type": "string", "minLength": 1}, "meta": META, "ratelimits": RATELIMITS},
-    "additionalProperties": False,
-}
+UPDATE_IDENTITY_BODY: Schema = _closed_object(
+    ["identity"], {"identity": {"type": "string", "minLength": 1}, "meta": META, "ratelimits": RATELIMITS}
+)
 
 # deployments.*: project, app, environment and deployment IDs are ResourceIdentifiers (ID or slug).
 RESOURCE_IDENTIFIER: Schema = {
@@ -184,59 +149,45 @@ LIST_DEPLOYMENTS_MAX_LIMIT = 100
 # listDeployments' filters nest: an app is found within a project, an environment within an app.
 LIST_FILTER_NESTING: dict[str, tuple[str, ...]] = {"app": ("project",), "environment": ("project", "app")}
 
-CREATE_DEPLOYMENT_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "properties": {
-        "project": RESOURCE_IDENTIFIER,
-        "app": RESOURCE_IDENTIFIER,
-        "environment": RESOURCE_IDENTIFIER,
-        "git": {
-            "type": "object",
-            "properties": {
-                "branch": {"type": "string", "maxLength": 256},
-                "commitSha": {"type": "string", "maxLength": 40},
-                "repository": {"type": "string", "maxLength": 256, "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"},
-            },
-        },
-        "image": {
-            "type": "object",
-            "required": ["dockerImage"],
-            "properties": {"dockerImage": {"type": "string", "minLength": 1, "pattern": r"\S"}},
-        },
-        "deployment": {
-            "type": "object",
-            "required": ["deploymentId"],
-            "properties": {"deploymentId": RESOURCE_IDENTIFIER},
+CREATE_DEPLOYMENT_BODY: Schema = _closed_object(["project", "app", "environment"], {
+    "project": RESOURCE_IDENTIFIER,
+    "app": RESOURCE_IDENTIFIER,
+    "environment": RESOURCE_IDENTIFIER,
+    "git": {
+        "type": "object",
+        "properties": {
+            "branch": {"type": "string", "maxLength": 256},
+            "commitSha": {"type": "string", "maxLength": 40},
+            "repository": {"type": "string", "maxLength": 256, "pattern": r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"},
         },
     },
-    "additionalProperties": False,
-}
-
-DEPLOYMENT_ID_BODY: Schema = {
-    "type": "object",
-    "required": ["deploymentId"],
-    "properties": {"deploymentId": RESOURCE_IDENTIFIER},
-    "additionalProperties": False,
-}
-
-LIST_DEPLOYMENTS_BODY: Schema = {
-    "type": "object",
-    "properties": {
-        "project": RESOURCE_IDENTIFIER,
-        "app": RESOURCE_IDENTIFIER,
-        "environment": RESOURCE_IDENTIFIER,
-        "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": list(DEPLOYMENT_STATUSES)}},
-        "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": LIST_DEPLOYMENTS_MAX_LIMIT,
-            "fix": f"use a limit from 1 to {LIST_DEPLOYMENTS_MAX_LIMIT}",
-        },
-        "cursor": {"type": "string"},
+    "image": {
+        "type": "object",
+        "required": ["dockerImage"],
+        "properties": {"dockerImage": {"type": "string", "minLength": 1, "pattern": r"\S"}},
     },
-    "additionalProperties": False,
-}
+    "deployment": {
+        "type": "object",
+        "required": ["deploymentId"],
+        "properties": {"deploymentId": RESOURCE_IDENTIFIER},
+    },
+})
+
+DEPLOYMENT_ID_BODY: Schema = _closed_object(["deploymentId"], {"deploymentId": RESOURCE_IDENTIFIER})
+
+LIST_DEPLOYMENTS_BODY: Schema = _closed_object([], {
+    "project": RESOURCE_IDENTIFIER,
+    "app": RESOURCE_IDENTIFIER,
+    "environment": RESOURCE_IDENTIFIER,
+    "status": {"type": "array", "maxItems": 13, "items": {"type": "string", "enum": list(DEPLOYMENT_STATUSES)}},
+    "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": LIST_DEPLOYMENTS_MAX_LIMIT,
+        "fix": f"use a limit from 1 to {LIST_DEPLOYMENTS_MAX_LIMIT}",
+    },
+    "cursor": {"type": "string"},
+})
 
 # deploy.* (internal): one image per call, upper-case statuses in the answer.
 _NON_EMPTY: Schema = {"type": "string", "minLength": 1}
@@ -298,50 +249,35 @@ _ENVIRONMENT_FIELDS: Schema = {
     "environment": RESOURCE_IDENTIFIER,
 }
 
-LIST_VARIABLES_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "properties": {
-        **_ENVIRONMENT_FIELDS,
-        "limit": {"type": "integer", "minimum": 1, "maximum": LIST_VARIABLES_MAX_LIMIT},
-        "cursor": {"type": "string", "minLength": 1, "maxLength": 1024},
-    },
-    "additionalProperties": False,
-}
+LIST_VARIABLES_BODY: Schema = _closed_object(["project", "app", "environment"], {
+    **_ENVIRONMENT_FIELDS,
+    "limit": {"type": "integer", "minimum": 1, "maximum": LIST_VARIABLES_MAX_LIMIT},
+    "cursor": {"type": "string", "minLength": 1, "maxLength": 1024},
+})
 
-SET_VARIABLES_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment", "variables"],
-    "properties": {
-        **_ENVIRONMENT_FIELDS,
-        "variables": {
-            "type": "array",
-            "maxItems": VARIABLES_PER_CALL,
-            "items": {
-                "type": "object",
-                "required": ["key", "value"],
-                "properties": {
-                    "key": VARIABLE_NAME,
-                    "value": VARIABLE_VALUE,
-                    "kind": {"type": "string", "enum": list(VARIABLE_KINDS)},
-                },
-                "additionalProperties": False,
+SET_VARIABLES_BODY: Schema = _closed_object(["project", "app", "environment", "variables"], {
+    **_ENVIRONMENT_FIELDS,
+    "variables": {
+        "type": "array",
+        "maxItems": VARIABLES_PER_CALL,
+        "items": {
+            "type": "object",
+            "required": ["key", "value"],
+            "properties": {
+                "key": VARIABLE_NAME,
+                "value": VARIABLE_VALUE,
+                "kind": {"type": "string", "enum": list(VARIABLE_KINDS)},
             },
+            "additionalProperties": False,
         },
-        "prune": {"type": "boolean"},
     },
-    "additionalProperties": False,
-}
+    "prune": {"type": "boolean"},
+})
 
-REMOVE_VARIABLES_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment", "variables"],
-    "properties": {
-        **_ENVIRONMENT_FIELDS,
-        "variables": {"type": "array", "minItems": 1, "maxItems": VARIABLES_PER_CALL, "items": VARIABLE_NAME},
-    },
-    "additionalProperties": False,
-}
+REMOVE_VARIABLES_BODY: Schema = _closed_object(["project", "app", "environment", "variables"], {
+    **_ENVIRONMENT_FIELDS,
+    "variables": {"type": "array", "minItems": 1, "maxItems": VARIABLES_PER_CALL, "items": VARIABLE_NAME},
+})
 
 RUNTIME_LOGS_BODY: Schema = {
     "type": "object",
@@ -349,26 +285,11 @@ RUNTIME_LOGS_BODY: Schema = {
     "properties": {"query": {"type": "string", "minLength": 1}},
 }
 
-GET_PROJECT_BODY: Schema = {
-    "type": "object",
-    "required": ["project"],
-    "properties": {"project": RESOURCE_IDENTIFIER},
-    "additionalProperties": False,
-}
+GET_PROJECT_BODY: Schema = _closed_object(["project"], {"project": RESOURCE_IDENTIFIER})
 
-GET_APP_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app"],
-    "properties": {"project": RESOURCE_IDENTIFIER, "app": RESOURCE_IDENTIFIER},
-    "additionalProperties": False,
-}
+GET_APP_BODY: Schema = _closed_object(["project", "app"], {"project": RESOURCE_IDENTIFIER, "app": RESOURCE_IDENTIFIER})
 
-GET_ENVIRONMENT_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "properties": _ENVIRONMENT_FIELDS,
-    "additionalProperties": False,
-}
+GET_ENVIRONMENT_BODY: Schema = _closed_object(["project", "app", "environment"], _ENVIRONMENT_FIELDS)
 
 # projects.*, apps.*, environments.listEnvironments/updateSettings and domains.*: the platform's resources.
 LIST_PAGE_MAX_LIMIT = 100
@@ -379,33 +300,23 @@ _PAGING: Schema = {
     "cursor": {"type": "string"},
     "search": {"type": "string", "maxLength": 256},
 }
-APP_GIT: Schema = {
-    "type": "object",
-    "required": ["repository"],
-    "properties": {
-        "repository": {"type": "string", "minLength": 1, "maxLength": 255,
-                       "fix": "name the GitHub repository as owner/name, e.g. acme/api"},
-        "defaultBranch": {"type": "string", "minLength": 1, "maxLength": 256},
-    },
-    "additionalProperties": False,
-}
+APP_GIT: Schema = _closed_object(["repository"], {
+    "repository": {"type": "string", "minLength": 1, "maxLength": 255,
+                   "fix": "name the GitHub repository as owner/name, e.g. acme/api"},
+    "defaultBranch": {"type": "string", "minLength": 1, "maxLength": 256},
+})
 HEALTHCHECK_PATH: Schema = {
     "type": "string", "minLength": 1, "maxLength": 512, "pattern": r"^(/[\w\-]+)+(\.[\w]+)?$",
     "fix": "use a path such as /healthz (letters, digits, '_' and '-' between slashes)",
 }
-HEALTHCHECK: Schema = {
-    "type": ["object", "null"],
-    "required": ["method", "path"],
-    "properties": {
-        "method": {"type": "string", "enum": ["GET", "POST"]},
-        "path": HEALTHCHECK_PATH,
-        "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
-        "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
-        "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 100},
-        "initialDelaySeconds": {"type": "integer", "minimum": 0, "maximum": 3600},
-    },
-    "additionalProperties": False,
-}
+HEALTHCHECK: Schema = _or_null(_closed_object(["method", "path"], {
+    "method": {"type": "string", "enum": ["GET", "POST"]},
+    "path": HEALTHCHECK_PATH,
+    "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+    "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+    "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 100},
+    "initialDelaySeconds": {"type": "integer", "minimum": 0, "maximum": 3600},
+}))
 REGIONS: Schema = {
     "type": "array",
     "minItems": 1,
@@ -449,49 +360,21 @@ DOMAIN_NAME: Schema = {
     "fix": "use a host name such as api.example.com (no scheme, path or port)",
 }
 
-CREATE_PROJECT_BODY: Schema = {
-    "type": "object",
-    "required": ["name", "slug"],
-    "properties": {"name": _NAME, "slug": RESOURCE_IDENTIFIER},
-    "additionalProperties": False,
-}
+CREATE_PROJECT_BODY: Schema = _closed_object(["name", "slug"], {"name": _NAME, "slug": RESOURCE_IDENTIFIER})
 LIST_PROJECTS_BODY: Schema = {"type": "object", "properties": _PAGING, "additionalProperties": False}
-CREATE_APP_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "name", "slug"],
-    "properties": {"project": RESOURCE_IDENTIFIER, "name": _NAME, "slug": RESOURCE_IDENTIFIER, "git": APP_GIT},
-    "additionalProperties": False,
-}
-LIST_APPS_BODY: Schema = {
-    "type": "object",
-    "required": ["project"],
-    "properties": {"project": RESOURCE_IDENTIFIER, **_PAGING},
-    "additionalProperties": False,
-}
-UPDATE_SETTINGS_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "properties": {**_ENVIRONMENT_FIELDS, **SETTINGS_FIELDS},
-    "additionalProperties": False,
-}
-CREATE_DOMAIN_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment", "domain"],
-    "properties": {**_ENVIRONMENT_FIELDS, "domain": DOMAIN_NAME},
-    "additionalProperties": False,
-}
-DOMAIN_BODY: Schema = {
-    "type": "object",
-    "required": ["domain"],
-    "properties": {"domain": DOMAIN_NAME},
-    "additionalProperties": False,
-}
-LIST_DOMAINS_BODY: Schema = {
-    "type": "object",
-    "required": ["project", "app", "environment"],
-    "properties": {**_ENVIRONMENT_FIELDS, **_PAGING},
-    "additionalProperties": False,
-}
+CREATE_APP_BODY: Schema = _closed_object(
+    ["project", "name", "slug"],
+    {"project": RESOURCE_IDENTIFIER, "name": _NAME, "slug": RESOURCE_IDENTIFIER, "git": APP_GIT},
+)
+LIST_APPS_BODY: Schema = _closed_object(["project"], {"project": RESOURCE_IDENTIFIER, **_PAGING})
+UPDATE_SETTINGS_BODY: Schema = _closed_object(
+    ["project", "app", "environment"], {**_ENVIRONMENT_FIELDS, **SETTINGS_FIELDS}
+)
+CREATE_DOMAIN_BODY: Schema = _closed_object(
+    ["project", "app", "environment", "domain"], {**_ENVIRONMENT_FIELDS, "domain": DOMAIN_NAME}
+)
+DOMAIN_BODY: Schema = _closed_object(["domain"], {"domain": DOMAIN_NAME})
+LIST_DOMAINS_BODY: Schema = _closed_object(["project", "app", "environment"], {**_ENVIRONMENT_FIELDS, **_PAGING})
 
 REQUEST_BODIES: dict[str, Schema] = {
     "keys.createKey": CREATE_KEY_BODY,
