@@ -4,7 +4,7 @@
   `local/`, `cli/` or the pipeline; `image/` nothing from `api/`, `local/` or `cli/`; `api/` and `local/`
   nothing from `cli/`.
 - No command module imports another command module (`cli/main.py` registers them all; shared plumbing lives in
-  `cli/_*.py` and `cli/options.py`).
+  `cli/_*.py` and `cli/options.py`), and the shared CLI modules import no command module.
 - A package's `_private` modules are used only inside that package.
 - unkey.yaml is read in one place.
 """
@@ -95,6 +95,22 @@ def test_no_command_module_imports_another() -> None:
         if _is_command(module)
         for target in targets
         if _is_command(target) and target != module
+    )
+    assert wrong == []
+
+
+def _is_shared_cli(module: str) -> bool:
+    parts = module.split(".")
+    return len(parts) == 3 and parts[1] == "cli" and (parts[2].startswith("_") or parts[2] in CLI_SHARED)
+
+
+def test_shared_cli_modules_import_no_command_module() -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _is_shared_cli(module)
+        for target in targets
+        if _is_command(target)
     )
     assert wrong == []
 

@@ -26,7 +26,7 @@ def before_deploy(client: Client, names: tuple[str, str, str], project: ProjectC
     """
     from unkey_deploy.api.platform import PlatformAPI, current_settings
     from unkey_deploy.api.settings_check import checked_settings
-    from unkey_deploy.cli.environments import apply_domains, apply_settings
+    from unkey_deploy.cli._env_settings import apply_domains, apply_settings
     from unkey_deploy.errors import APIError, NotFoundError, RouteGoneError
     from unkey_deploy.plan import DEFAULT_PORT
 
@@ -77,7 +77,7 @@ def print_planned_settings(project: ProjectConfig, environment: str, plan_port: 
     """For `unkey deploy --dry-run` (which reads nothing from the API): the settings unkey.yaml would apply to
     the environment before deploying, and a port the plan found that the settings do not name."""
     from unkey_deploy.api.settings_check import checked_settings
-    from unkey_deploy.cli.environments import LABELS, show_value
+    from unkey_deploy.cli._env_settings import LABELS, show_value
     from unkey_deploy.plan import DEFAULT_PORT
 
     code = checked_settings(project)

@@ -192,7 +192,7 @@ def recent_lines(client: Client, deployment_id: str, count: int = LOG_TAIL_LINES
     """The last `count` runtime log lines of a deployment, formatted; empty when the API has none or
     cannot answer (a root key without the read_runtime_logs permission, say)."""
     from unkey_deploy.api.logs import LogFilter, build_query, query
-    from unkey_deploy.cli.logs import format_line
+    from unkey_deploy.cli._log_lines import format_line
 
     try:
         sql = build_query(LogFilter(deployment_id=deployment_id), limit=count)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
+from unkey_deploy.cli._log_lines import format_line
 from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
@@ -39,7 +40,6 @@ Examples:
 {EXIT_CODES_HELP}
 """
 
-SEVERITY_COLORS = {"ERROR": "31", "WARN": "33", "INFO": "32", "DEBUG": "2"}
 POLL_FIRST = 2.0
 POLL_MAX = 10.0
 FOLLOW_PAGE = 1000
@@ -180,32 +180,6 @@ def _printer(fmt: Output, *, show_deployment: bool) -> Callable[[LogLine], None]
         print(format_line(line, color=color, show_deployment=show_deployment), flush=True)
 
     return show
-
-
-def format_line(line: LogLine, *, color: bool = False, show_deployment: bool = False) -> str:
-    """`2026-01-02T15:04:05.123Z ERROR message key=value ...`, every part made printable."""
-    severity = common.printable(line.severity)[:5].ljust(5)
-    if color and line.severity in SEVERITY_COLORS:
-        severity = f"\x1b[{SEVERITY_COLORS[line.severity]}m{severity}\x1b[0m"
-    parts = [_time(line.time_ms), severity]
-    if show_deployment:
-        parts.append(f"[{common.printable(line.deployment_id or '?')}]")
-    parts.append(common.printable(line.message))
-    for name, value in (line.attributes or {}).items():
-        if name in ("message", "msg", "level", "severity", "lvl"):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        parts.append(f"{common.printable(name)}={common.printable(shown)}")
-    return " ".join(parts)
-
-
-def _time(ms: int | None) -> str:
-    from datetime import UTC, datetime
-
-    if ms is None:
-        return "-".ljust(24)
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def register(app: typer.Typer) -> None:
