@@ -93,9 +93,10 @@ CursorOption = Annotated[
 LimitOption = Annotated[int | None, typer.Option("--limit", metavar="N", help="Items per page, 1 to 100.")]
 SearchOption = Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Only names containing TEXT.")]
 
-# The flags `api_command` puts where a command's parameter of this name stands, and the class the command
-# gets them as: (parameter, type, default) in the order --help shows them, the class's fields in that order.
-FLAG_GROUPS: dict[str, tuple[type, tuple[tuple[str, object, object], ...]]] = {
+# A flag group: the flags a decorator puts where a command's parameter of this name stands, and the class the
+# command gets them as: (parameter, type, default) in the order --help shows them, the class's fields in that order.
+FlagGroups = dict[str, tuple[type, tuple[tuple[str, object, object], ...]]]
+FLAG_GROUPS: FlagGroups = {
     "access": (ApiAccess, (("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None),
                            ("local", Local, False))),
     "paging": (Paging, (("search", SearchOption, None), ("limit", LimitOption, None), ("all_pages", AllOption, False),
@@ -108,6 +109,13 @@ def api_command(command: Callable[..., None]) -> Callable[..., None]:
     and --local, its `paging: Paging` parameter (if any) by --search, --limit, --all and --cursor, and its
     `fmt: Output` parameter (if any) by --output, each shown in --help where the parameter stands. It is called
     with them grouped, and --output parsed (and checked) first."""
+    return with_flag_groups(FLAG_GROUPS, command)
+
+
+def with_flag_groups(flag_groups: FlagGroups, command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with each parameter named in `flag_groups` replaced by that group's flags, and its `fmt: Output`
+    parameter (if any) by --output (see `api_command`). It is called with each group as one instance of the
+    group's class (built, and so checked, first), and --output parsed."""
     import functools
     import inspect
 
@@ -117,13 +125,13 @@ def api_command(command: Callable[..., None]) -> Callable[..., None]:
     signature = inspect.signature(command, eval_str=True)
     parameters: list[inspect.Parameter] = []
     for parameter in signature.parameters.values():
-        if parameter.name in FLAG_GROUPS:
-            parameters += [flag(*spec) for spec in FLAG_GROUPS[parameter.name][1]]
+        if parameter.name in flag_groups:
+            parameters += [flag(*spec) for spec in flag_groups[parameter.name][1]]
         elif parameter.name == "fmt":
             parameters.append(flag("output", OutputOption, "text"))
         else:
             parameters.append(parameter)
-    groups = {name: spec for name, spec in FLAG_GROUPS.items() if name in signature.parameters}
+    groups = {name: spec for name, spec in flag_groups.items() if name in signature.parameters}
     takes_fmt = "fmt" in signature.parameters
 
     @functools.wraps(command)

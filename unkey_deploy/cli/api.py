@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from unkey_deploy.cli import _common as common
 from unkey_deploy.cli import api_flags
 from unkey_deploy.cli.options import ApiUrl as ApiUrlOption
 from unkey_deploy.cli.options import ConfigPath as ConfigOption
@@ -39,6 +41,52 @@ RatelimitsJsonOption = Annotated[
     typer.Option("--ratelimits-json", metavar="JSON", show_default=False,
                  help="Array of rate limits replacing the current ones; [] removes them all."),
 ]
+
+@dataclass(frozen=True)
+class ApiCall:
+    """The --root-key, --api-url, --config and --output flags of every `unkey api` command (see `_api_call`);
+    --output is checked when they are read, before the command's own flags."""
+
+    root_key: str | None = None
+    api_url: str | None = None
+    config: Path | None = None
+    output: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUT_FORMATS:
+            raise UsageError(f"--output must be json or text, got {self.output!r}")
+
+    def send(self, request: Callable[[Client], Response]) -> None:
+        """Resolve credentials and URL (flag > environment > config file), call, print the result."""
+        from unkey_deploy.api.client import open_client
+        from unkey_deploy.config import resolve_api_url, resolve_root_key
+        from unkey_deploy.report.plain import PlainReporter
+
+        credentials = resolve_root_key(self.root_key, self.config)
+        assert credentials is not None  # required=True raises instead of returning None
+        url = resolve_api_url(self.api_url, self.config)
+        with open_client(url, credentials.root_key, PlainReporter(sys.stderr).warn) as client:
+            response = request(client)
+        from unkey_deploy.report.safe import json_text, text
+
+        if self.output == "json":
+            print(json_text(response.envelope))
+        else:
+            print(f"{text(response.request_id or 'no request ID', 200)} (took {response.elapsed_ms}ms)")
+            print()
+            print(json_text(response.data))
+
+
+CALL_FLAGS: common.FlagGroups = {
+    "call": (ApiCall, (("root_key", RootKeyOption, None), ("api_url", ApiUrlOption, None),
+                       ("config", ConfigOption, None), ("output", OutputOption, "text"))),
+}
+
+
+def _api_call(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with its `call: ApiCall` parameter replaced by --root-key, --api-url, --config and --output."""
+    return common.with_flag_groups(CALL_FLAGS, command)
+
 
 api_app = typer.Typer(
     name="api",
@@ -87,6 +135,7 @@ def register(app: typer.Typer) -> None:
     "  unkey api keys update-credits --key-id=key_1234abcd --operation=set   # unlimited\n"
     "  unkey api keys update-credits --key-id=key_1234abcd --operation=set --value=1000 --output=json",
 )
+@_api_call
 def update_credits(
     key_id: KeyIdOption,
     operation: Annotated[
@@ -97,18 +146,14 @@ def update_credits(
         typer.Option("--value", metavar="N", show_default=False,
                      help="Credits (a non-negative integer); omit with set for unlimited."),
     ] = None,
-    root_key: RootKeyOption = None,
-    api_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    output: OutputOption = "text",
+    call: ApiCall = ApiCall(),
 ) -> None:
     from unkey_deploy.api import keys
 
-    output = _output_format(output)
     op = api_flags.credits_operation(operation)
     amount = api_flags.credits_value(op, value)
     body = api_flags.build(lambda: keys.credits_body(key_id, op, amount), api_flags.CREDITS_FLAGS)
-    _send(lambda client: keys.update_credits(client, body), root_key, api_url, config, output)
+    call.send(lambda client: keys.update_credits(client, body))
 
 
 @keys_app.command(
@@ -133,6 +178,7 @@ def update_credits(
     "  unkey api keys update-key --key-id=key_1234abcd --clear=expires,external-id\n"
     "  unkey api keys update-key --key-id=key_1234abcd --name='Scripted Update' --output=json",
 )
+@_api_call
 def update_key(
     key_id: KeyIdOption,
     name: Annotated[
@@ -180,14 +226,10 @@ def update_key(
         typer.Option("--clear", metavar="FIELD", show_default=False,
                      help="Send null for name, external-id, expires, meta or credits."),
     ] = None,
-    root_key: RootKeyOption = None,
-    api_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    output: OutputOption = "text",
+    call: ApiCall = ApiCall(),
 ) -> None:
     from unkey_deploy.api import keys
 
-    output = _output_format(output)
     changes = api_flags.update_key_changes(
         {"name": name, "externalId": external_id, "meta": meta_json, "expires": expires, "credits": credits_json,
          "ratelimits": ratelimits_json, "enabled": enabled, "roles": roles, "permissions": permissions},
@@ -196,7 +238,7 @@ def update_key(
     body = api_flags.build(lambda: keys.update_key_body(key_id, changes), api_flags.UPDATE_KEY_FLAGS)
     if body.keys() == {"keyId"}:
         raise UsageError(api_flags.NOTHING_TO_UPDATE_KEY)
-    _send(lambda client: keys.update_key(client, body), root_key, api_url, config, output)
+    call.send(lambda client: keys.update_key(client, body))
 
 
 @identities_app.command(
@@ -215,6 +257,7 @@ def update_key(
     "  unkey api identities update-identity --identity=user_123 --meta-json='{\"plan\":\"enterprise\"}' "
     "--output=json",
 )
+@_api_call
 def update_identity(
     identity: Annotated[
         str, typer.Option("--identity", metavar="ID", help="The identity's externalId or its ID (id_...).")
@@ -225,14 +268,10 @@ def update_identity(
                      help="Metadata object replacing the current one; {} clears it."),
     ] = None,
     ratelimits_json: RatelimitsJsonOption = None,
-    root_key: RootKeyOption = None,
-    api_url: ApiUrlOption = None,
-    config: ConfigOption = None,
-    output: OutputOption = "text",
+    call: ApiCall = ApiCall(),
 ) -> None:
     from unkey_deploy.api import identities
 
-    output = _output_format(output)
     changes: dict[str, Any] = {}
     if meta_json is not None:
         changes["meta"] = api_flags.json_value(
@@ -245,40 +284,7 @@ def update_identity(
     )
     if body.keys() == {"identity"}:
         raise UsageError("nothing to update: pass --meta-json and/or --ratelimits-json")
-    _send(lambda client: identities.update_identity(client, body), root_key, api_url, config, output)
-
-
-def _output_format(value: str) -> str:
-    if value not in OUTPUT_FORMATS:
-        raise UsageError(f"--output must be json or text, got {value!r}")
-    return value
-
-
-def _send(
-    request: Callable[[Client], Response],
-    root_key: str | None,
-    api_url: str | None,
-    config: Path | None,
-    output: str,
-) -> None:
-    """Resolve credentials and URL (flag > environment > config file), call, print the result."""
-    from unkey_deploy.api.client import open_client
-    from unkey_deploy.config import resolve_api_url, resolve_root_key
-    from unkey_deploy.report.plain import PlainReporter
-
-    credentials = resolve_root_key(root_key, config)
-    assert credentials is not None  # required=True raises instead of returning None
-    url = resolve_api_url(api_url, config)
-    with open_client(url, credentials.root_key, PlainReporter(sys.stderr).warn) as client:
-        response = request(client)
-    from unkey_deploy.report.safe import json_text, text
-
-    if output == "json":
-        print(json_text(response.envelope))
-    else:
-        print(f"{text(response.request_id or 'no request ID', 200)} (took {response.elapsed_ms}ms)")
-        print()
-        print(json_text(response.data))
+    call.send(lambda client: identities.update_identity(client, body))
 
 
 def _warn(message: str) -> None:
