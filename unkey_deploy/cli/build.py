@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from unkey_deploy.cli import options
+from unkey_deploy.cli._build_flags import BuildFlags, build_flags
 from unkey_deploy.errors import EXIT_CODES_HELP
 
 Output = options.Output
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
     app.command("build", help=HELP)(build_command)
 
 
+@build_flags
 def build_command(
     path: Annotated[
         Path, typer.Argument(metavar="PATH", help="The app's source directory (the build context).")
@@ -47,17 +49,7 @@ def build_command(
     push: Annotated[bool, typer.Option("--push", help="Push the image after building it.")] = False,
     root_dir: options.RootDir = None,
     dockerfile: options.Dockerfile = None,
-    env_file: options.EnvFile = None,
-    var: options.Var = None,
-    build_arg: options.BuildArg = None,
-    platform: options.Platform = "linux/amd64",
-    cache_from: options.CacheFrom = None,
-    cache_to: options.CacheTo = None,
-    builder: options.Builder = None,
-    docker_bin: options.DockerBin = None,
-    builder_backend: options.BuilderBackend = None,
-    registry_username: options.RegistryUsername = None,
-    registry_password_stdin: options.RegistryPasswordStdin = False,
+    build_flags: BuildFlags = BuildFlags(),
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan, the Dockerfile and the build; build locally, never push.")
     ] = False,
@@ -67,21 +59,16 @@ def build_command(
     verbose: options.Verbose = False,
     max_context: options.MaxContext = "2GB",
 ) -> None:
-    from unkey_deploy.build_stage import BuildSettings, prepare_build, run_build
-    from unkey_deploy.cli._deploy import read_password_stdin
+    from unkey_deploy.build_stage import prepare_build, run_build
     from unkey_deploy.image.context_size import parse_size
     from unkey_deploy.report import close_reporter, make_reporter
     from unkey_deploy.report.plan import print_build_dry_run
     from unkey_deploy.source import detect_source
 
-    settings = BuildSettings(
-        context=path, image=tag, root_dir=root_dir, dockerfile=dockerfile, env_files=tuple(env_file or ()),
-        var_flags=tuple(var or ()), build_args=tuple(build_arg or ()), platform=platform,
-        cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()), builder=builder, docker_bin=docker_bin,
-        builder_backend=builder_backend, registry_username=registry_username,
-        registry_password=read_password_stdin() if registry_password_stdin and push and not dry_run else None,
+    settings = build_flags.settings(
+        path, read_password=push and not dry_run, image=tag, root_dir=root_dir, dockerfile=dockerfile,
         push=push and not dry_run, dry_run=dry_run, max_context=parse_size(max_context, "--max-context"),
-    )  # fmt: skip
+    )
     prepared = prepare_build(settings, detect_source(path.resolve()))
     human = sys.stdout if output is Output.text else sys.stderr
     if dry_run:

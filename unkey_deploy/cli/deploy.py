@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from unkey_deploy.cli import options
+from unkey_deploy.cli._build_flags import BuildFlags, build_flags
 from unkey_deploy.cli.options import Output
 from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
 
@@ -52,6 +53,7 @@ Examples:
 """
 
 
+@build_flags
 def deploy(
     image: Annotated[
         str | None, typer.Argument(metavar="[IMAGE]", help="Image to deploy, or a directory to build.")
@@ -67,13 +69,8 @@ def deploy(
     root_key: options.RootKey = None,
     api_base_url: options.ApiUrl = None,
     config: options.ConfigPath = None,
-    timeout: Annotated[
-        float,
-        typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", callback=options.timeout_seconds),
-    ] = 600,
-    output: Annotated[
-        Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")
-    ] = Output.text,
+    timeout: options.DeployTimeout = 600,
+    output: options.ResultOutput = Output.text,
     local: options.Local = False,
     api: Annotated[
         ApiFamily, typer.Option("--api", envvar="UNKEY_DEPLOY_API", help="Endpoint family: deploy or deployments.")
@@ -92,17 +89,7 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan and build locally; print the deployment request, send nothing.")
     ] = False,
-    env_file: options.EnvFile = None,
-    var: options.Var = None,
-    build_arg: options.BuildArg = None,
-    platform: options.Platform = "linux/amd64",
-    cache_from: options.CacheFrom = None,
-    cache_to: options.CacheTo = None,
-    builder: options.Builder = None,
-    docker_bin: options.DockerBin = None,
-    builder_backend: options.BuilderBackend = None,
-    registry_username: options.RegistryUsername = None,
-    registry_password_stdin: options.RegistryPasswordStdin = False,
+    build_flags: BuildFlags = BuildFlags(),
     verbose: options.Verbose = False,
     check: Annotated[
         list[str] | None,
@@ -204,17 +191,10 @@ def deploy(
     target = Target(project, app_, env, keyspace_id, api.value, timeout)
     build_settings = None
     if build:
-        from unkey_deploy.build_stage import BuildSettings
-
-        build_settings = BuildSettings(
-            context=source_dir, image=image, registry=registry, root_dir=root_dir, dockerfile=dockerfile,
-            env_files=tuple(env_file or ()), var_flags=tuple(var or ()), build_args=tuple(build_arg or ()),
-            platform=platform, cache_from=tuple(cache_from or ()), cache_to=tuple(cache_to or ()),
-            builder=builder, docker_bin=docker_bin, builder_backend=builder_backend,
-            registry_username=registry_username,
-            registry_password=flow.read_password_stdin() if registry_password_stdin else None,
+        build_settings = build_flags.settings(
+            source_dir, read_password=True, image=image, registry=registry, root_dir=root_dir, dockerfile=dockerfile,
             local=local, dry_run=dry_run, max_context=context_limit,
-        )  # fmt: skip
+        )
     flow.deploy(
         flow.Deploy(target, source, image, build_settings, project_file(), app_config(), checks,
                     rollback_on_failure=rollback_on_failure, detach=detach, dry_run=dry_run, set_port=set_port),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unkey_deploy.cli import _common as common
+from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output, timeout_seconds
 from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
 
@@ -305,11 +306,9 @@ def redeploy(
     env: Annotated[
         str | None, typer.Option("--env", help="Environment to deploy to [default: the deployment's own].")
     ] = None,
-    timeout: Annotated[
-        float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", callback=timeout_seconds)
-    ] = 600,
-    output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
-    verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
+    timeout: options.DeployTimeout = 600,
+    output: options.ResultOutput = Output.text,
+    verbose: options.FollowVerbose = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.deployments import PublicDeployments, redeploy_body
@@ -338,8 +337,8 @@ def redeploy(
 def wait(
     deployment_id: IdArgument,
     timeout: Annotated[float, typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", min=1)] = 600,
-    output: Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")] = Output.text,
-    verbose: Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")] = False,
+    output: options.ResultOutput = Output.text,
+    verbose: options.FollowVerbose = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.deployments import PublicDeployments

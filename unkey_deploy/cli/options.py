@@ -42,6 +42,13 @@ ConfigPath = Annotated[
 ]  # fmt: skip
 Local = Annotated[bool, typer.Option("--local", help="Use the local control plane (`unkey local`).")]
 Verbose = Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail (every build log line).")]
+# -- following a deployment to the end (`deploy`, `deployments redeploy` and `wait`) ------------------------
+DeployTimeout = Annotated[
+    float,
+    typer.Option(envvar="UNKEY_TIMEOUT", help="Seconds to wait for READY.", callback=timeout_seconds),
+]  # fmt: skip
+ResultOutput = Annotated[Output, typer.Option(help="text, or json: one JSON object on stdout at the end.")]
+FollowVerbose = Annotated[bool, typer.Option("--verbose", "--debug", help="Show more detail.")]
 
 # -- build -----------------------------------------------------------------------------------------
 RootDir = Annotated[
