@@ -86,6 +86,15 @@ class Paging:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class Where:
+    """--project, --app and --env of a command that works on one environment (see `api_command`)."""
+
+    project: str | None = None
+    app: str = "default"
+    env: str = "preview"
+
+
 AllOption = Annotated[bool, typer.Option("--all", help="Follow the cursor through every page.")]
 CursorOption = Annotated[
     str | None, typer.Option("--cursor", metavar="CURSOR", help="Start at this page (printed when there are more).")
@@ -99,6 +108,7 @@ FlagGroups = dict[str, tuple[type, tuple[tuple[str, object, object], ...]]]
 FLAG_GROUPS: FlagGroups = {
     "access": (ApiAccess, (("root_key", RootKey, None), ("api_base_url", ApiUrl, None), ("config", ConfigPath, None),
                            ("local", Local, False))),
+    "where": (Where, (("project", ProjectOption, None), ("app_", AppOption, "default"), ("env", EnvOption, "preview"))),
     "paging": (Paging, (("search", SearchOption, None), ("limit", LimitOption, None), ("all_pages", AllOption, False),
                         ("cursor", CursorOption, None))),
 }
@@ -106,7 +116,8 @@ FLAG_GROUPS: FlagGroups = {
 
 def api_command(command: Callable[..., None]) -> Callable[..., None]:
     """`command` with its `access: ApiAccess` parameter replaced by the flags --root-key, --api-url, --config
-    and --local, its `paging: Paging` parameter (if any) by --search, --limit, --all and --cursor, and its
+    and --local, its `where: Where` parameter (if any) by --project, --app and --env (preview by default), its
+    `paging: Paging` parameter (if any) by --search, --limit, --all and --cursor, and its
     `fmt: Output` parameter (if any) by --output, each shown in --help where the parameter stands. It is called
     with them grouped, and --output parsed (and checked) first."""
     return with_flag_groups(FLAG_GROUPS, command)
@@ -308,13 +319,25 @@ def fetch_object(access: ApiAccess, operation: str, body: dict[str, Any], *, ide
         return PlatformAPI(client).object(operation, body, idempotent=idempotent)
 
 
-def delete(access: ApiAccess, operation: str, body: dict[str, Any], *, question: str, yes: bool, what: str) -> None:
-    """Send a delete request after `confirm` (`body` checked by `check_flags` first)."""
+def delete(access: ApiAccess, operation: str, body: dict[str, Any], *, question: str, yes: bool, what: str,
+           fmt: Output, result: object, done: str) -> None:
+    """Send a delete request after `confirm` (`body` checked by `check_flags` first), then print what was
+    deleted: `result` as JSON with --output json, else `done`."""
     from unkey_deploy.api.platform import PlatformAPI
 
     confirm(question, yes=yes, what=what)
     with access.client() as client:
         PlatformAPI(client).call(operation, body)
+    print_result(fmt, result, done)
+
+
+def add_commands(app: typer.Typer, group: typer.Typer, commands: list[tuple[str, str, Callable[..., None]]]) -> None:
+    """Add `group` to `app` with its `commands` (name, help, function), each help followed by the exit codes."""
+    from unkey_deploy.errors import EXIT_CODES_HELP
+
+    for name, help_text, command in commands:
+        group.command(name, help=f"{help_text}\n\n{EXIT_CODES_HELP}")(command)
+    app.add_typer(group)
 
 
 def print_result(fmt: Output, value: object, text: str) -> None:

@@ -88,6 +88,11 @@ def _api_call(command: Callable[..., None]) -> Callable[..., None]:
     return common.with_flag_groups(CALL_FLAGS, command)
 
 
+def _optional(flag: str, metavar: str, help: str) -> Any:
+    """A text flag that is None when left out (the setting stays as it is)."""
+    return typer.Option(None, flag, metavar=metavar, show_default=False, help=help)
+
+
 api_app = typer.Typer(
     name="api",
     help="Call Unkey's API directly: one command per operation.\n\n"
@@ -141,11 +146,7 @@ def update_credits(
     operation: Annotated[
         str, typer.Option("--operation", metavar="OP", help="set, increment or decrement.")
     ],
-    value: Annotated[
-        str | None,
-        typer.Option("--value", metavar="N", show_default=False,
-                     help="Credits (a non-negative integer); omit with set for unlimited."),
-    ] = None,
+    value: str | None = _optional("--value", "N", "Credits (a non-negative integer); omit with set for unlimited."),
     call: ApiCall = ApiCall(),
 ) -> None:
     from unkey_deploy.api import keys
@@ -181,46 +182,22 @@ def update_credits(
 @_api_call
 def update_key(
     key_id: KeyIdOption,
-    name: Annotated[
-        str | None, typer.Option("--name", metavar="NAME", show_default=False, help="Display name.")
-    ] = None,
-    external_id: Annotated[
-        str | None,
-        typer.Option("--external-id", metavar="ID", show_default=False,
-                     help="Your user or entity ID; links the key to that identity (created if missing)."),
-    ] = None,
-    meta_json: Annotated[
-        str | None,
-        typer.Option("--meta-json", metavar="JSON", show_default=False,
-                     help="Metadata object, replacing the current one; null removes it."),
-    ] = None,
-    expires: Annotated[
-        str | None,
-        typer.Option("--expires", metavar="TIME", show_default=False,
-                     help="Expiry as Unix milliseconds or ISO-8601 (UTC unless it has an offset)."),
-    ] = None,
-    credits_json: Annotated[
-        str | None,
-        typer.Option("--credits-json", metavar="JSON", show_default=False,
-                     help='Credits, e.g. {"remaining":100,"refill":{"interval":"daily","amount":100}}; '
-                     "null makes the key unlimited."),
-    ] = None,
+    name: str | None = _optional("--name", "NAME", "Display name."),
+    external_id: str | None = _optional(
+        "--external-id", "ID", "Your user or entity ID; links the key to that identity (created if missing)."),
+    meta_json: str | None = _optional(
+        "--meta-json", "JSON", "Metadata object, replacing the current one; null removes it."),
+    expires: str | None = _optional(
+        "--expires", "TIME", "Expiry as Unix milliseconds or ISO-8601 (UTC unless it has an offset)."),
+    credits_json: str | None = _optional(
+        "--credits-json", "JSON",
+        'Credits, e.g. {"remaining":100,"refill":{"interval":"daily","amount":100}}; null makes the key unlimited.'),
     ratelimits_json: RatelimitsJsonOption = None,
-    enabled: Annotated[
-        str | None,
-        typer.Option("--enabled", metavar="BOOL", show_default=False,
-                     help="true or false; false makes every verification fail with DISABLED."),
-    ] = None,
-    roles: Annotated[
-        str | None,
-        typer.Option("--roles", metavar="A,B", show_default=False,
-                     help="Comma-separated role names, replacing the current roles."),
-    ] = None,
-    permissions: Annotated[
-        str | None,
-        typer.Option("--permissions", metavar="X,Y", show_default=False,
-                     help="Comma-separated permission names, replacing the current direct permissions."),
-    ] = None,
+    enabled: str | None = _optional(
+        "--enabled", "BOOL", "true or false; false makes every verification fail with DISABLED."),
+    roles: str | None = _optional("--roles", "A,B", "Comma-separated role names, replacing the current roles."),
+    permissions: str | None = _optional(
+        "--permissions", "X,Y", "Comma-separated permission names, replacing the current direct permissions."),
     clear: Annotated[
         list[str] | None,
         typer.Option("--clear", metavar="FIELD", show_default=False,
@@ -262,11 +239,8 @@ def update_identity(
     identity: Annotated[
         str, typer.Option("--identity", metavar="ID", help="The identity's externalId or its ID (id_...).")
     ],
-    meta_json: Annotated[
-        str | None,
-        typer.Option("--meta-json", metavar="JSON", show_default=False,
-                     help="Metadata object replacing the current one; {} clears it."),
-    ] = None,
+    meta_json: str | None = _optional(
+        "--meta-json", "JSON", "Metadata object replacing the current one; {} clears it."),
     ratelimits_json: RatelimitsJsonOption = None,
     call: ApiCall = ApiCall(),
 ) -> None:

@@ -8,7 +8,6 @@ import typer
 
 from unkey_deploy.cli import _common as common
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP
 
 apps_app = typer.Typer(
     name="apps",
@@ -116,30 +115,24 @@ def delete_app(
     body = common.check_flags("apps.deleteApp", {"project": common.require_project(project), "app": slug}, FLAGS)
     where = f"{body['project']}/{slug}"
     common.delete(access, "apps.deleteApp", body, yes=yes, what=f"deleting app {where}",
-                  question=f"Delete app {where} with its environments, deployments and domains?")
-    common.print_result(fmt, {"project": body["project"], "app": slug, "deleted": True},
-                        f"Deleting app {where}: the platform removes its resources in the background")
+                  question=f"Delete app {where} with its environments, deployments and domains?",
+                  fmt=fmt, result={"project": body["project"], "app": slug, "deleted": True},
+                  done=f"Deleting app {where}: the platform removes its resources in the background")
 
 
 def register(app: typer.Typer) -> None:
-    apps_app.command(
-        "list",
-        help="List the apps of a project. One page (100) unless --all; --cursor continues where a previous page "
-        "ended.\n\n" + EXIT_CODES_HELP,
-    )(list_apps)
-    apps_app.command("get", help="Show an app.\n\n" + EXIT_CODES_HELP)(get_app)
-    apps_app.command(
-        "create",
-        help="Create an app (with its production and preview environments), optionally connected to a GitHub "
-        "repository the platform builds.\n\n"
-        "\b\nExamples:\n"
-        "  unkey apps create --project acme --slug api\n"
-        "  unkey apps create --project acme --slug web --repository acme/web --default-branch main\n\n"
-        + EXIT_CODES_HELP,
-    )(create_app)
-    apps_app.command(
-        "delete",
-        help="Delete an app and everything in it, after asking (pass --yes without a terminal).\n\n"
-        + EXIT_CODES_HELP,
-    )(delete_app)
-    app.add_typer(apps_app)
+    common.add_commands(app, apps_app, [
+        ("list",
+         "List the apps of a project. One page (100) unless --all; --cursor continues where a previous page "
+         "ended.",
+         list_apps),
+        ("get", "Show an app.", get_app),
+        ("create",
+         "Create an app (with its production and preview environments), optionally connected to a GitHub "
+         "repository the platform builds.\n\n"
+         "\b\nExamples:\n"
+         "  unkey apps create --project acme --slug api\n"
+         "  unkey apps create --project acme --slug web --repository acme/web --default-branch main",
+         create_app),
+        ("delete", "Delete an app and everything in it, after asking (pass --yes without a terminal).", delete_app),
+    ])

@@ -16,7 +16,7 @@ import typer
 from unkey_deploy.cli import _common as common
 from unkey_deploy.cli import options
 from unkey_deploy.cli.options import Output, timeout_seconds
-from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
+from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api.deployments import Action, Deployment, ListFilters, PublicDeployments
@@ -358,56 +358,46 @@ def wait(
 
 
 def register(app: typer.Typer) -> None:
-    deployments_app.command(
-        "list",
-        help="List deployments, newest first, with the current production deployment marked.\n\n"
-        "Filters nest: --app needs --project, --env needs both. A page holds up to 100 deployments; "
-        "--all follows the cursor through every page.\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey deployments list --project=acme --app=api --env=production --status=ready\n"
-        "  unkey deployments list --project=acme --all --output=json\n\n"
-        + EXIT_CODES_HELP,
-    )(list_deployments)
-    deployments_app.command(
-        "get",
-        help="Show a deployment: status, source, available actions, runtime and domains (as URLs).\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey deployments get d_abc123\n"
-        "  unkey deployments get d_abc123 --output=json | jq .status\n\n"
-        + EXIT_CODES_HELP,
-    )(get)
-    for action in ("promote", "rollback", "stop", "start"):
-        deployments_app.command(
-            action,
-            help=f"{ACTION_HELP[action]}\n\n"
-            "The deployment is read first: when the action does not apply to it, nothing is sent. Asks for "
-            "confirmation on a terminal; elsewhere pass --yes. Waits until the change shows.\n\n"
-            "\b\n"
-            "Examples:\n"
-            f"  unkey deployments {action} d_abc123\n"
-            f"  unkey deployments {action} d_abc123 --yes --output=json\n\n"
-            + EXIT_CODES_HELP,
-        )(_action_command(action))
-    deployments_app.command(
-        "redeploy",
-        help="Deploy an existing deployment again (same project, app and source) and wait until it is ready, "
-        "with the same progress and summary as `unkey deploy`.\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey deployments redeploy d_abc123\n"
-        "  unkey deployments redeploy d_abc123 --env=staging --output=json\n\n"
-        + EXIT_CODES_HELP,
-    )(redeploy)
-    deployments_app.command(
-        "wait",
-        help="Follow a deployment (e.g. one created with `unkey deploy --detach`) until it is ready, fails or "
-        "--timeout passes, with the same progress, summary and exit codes as `unkey deploy`.\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey deployments wait d_abc123\n"
-        "  unkey deployments wait d_abc123 --timeout=300 --output=json\n\n"
-        + EXIT_CODES_HELP,
-    )(wait)
-    app.add_typer(deployments_app)
+    common.add_commands(app, deployments_app, [
+        ("list",
+         "List deployments, newest first, with the current production deployment marked.\n\n"
+         "Filters nest: --app needs --project, --env needs both. A page holds up to 100 deployments; "
+         "--all follows the cursor through every page.\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey deployments list --project=acme --app=api --env=production --status=ready\n"
+         "  unkey deployments list --project=acme --all --output=json",
+         list_deployments),
+        ("get",
+         "Show a deployment: status, source, available actions, runtime and domains (as URLs).\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey deployments get d_abc123\n"
+         "  unkey deployments get d_abc123 --output=json | jq .status",
+         get),
+        *[(action,
+           f"{ACTION_HELP[action]}\n\n"
+           "The deployment is read first: when the action does not apply to it, nothing is sent. Asks for "
+           "confirmation on a terminal; elsewhere pass --yes. Waits until the change shows.\n\n"
+           "\b\n"
+           "Examples:\n"
+           f"  unkey deployments {action} d_abc123\n"
+           f"  unkey deployments {action} d_abc123 --yes --output=json",
+           _action_command(action)) for action in ("promote", "rollback", "stop", "start")],
+        ("redeploy",
+         "Deploy an existing deployment again (same project, app and source) and wait until it is ready, "
+         "with the same progress and summary as `unkey deploy`.\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey deployments redeploy d_abc123\n"
+         "  unkey deployments redeploy d_abc123 --env=staging --output=json",
+         redeploy),
+        ("wait",
+         "Follow a deployment (e.g. one created with `unkey deploy --detach`) until it is ready, fails or "
+         "--timeout passes, with the same progress, summary and exit codes as `unkey deploy`.\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey deployments wait d_abc123\n"
+         "  unkey deployments wait d_abc123 --timeout=300 --output=json",
+         wait),
+    ])

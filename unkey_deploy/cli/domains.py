@@ -10,7 +10,7 @@ import typer
 
 from unkey_deploy.cli import _common as common
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError
+from unkey_deploy.errors import UnkeyError
 
 domains_app = typer.Typer(
     name="domains",
@@ -155,26 +155,17 @@ def remove_domain(
 ) -> None:
     body = common.check_flags("domains.deleteDomain", {"domain": domain}, FLAGS)
     common.delete(access, "domains.deleteDomain", body, yes=yes, what=f"removing {domain}",
-                  question=f"Remove {domain}? It stops routing to its environment.")
-    common.print_result(fmt, {"domain": domain, "removed": True}, f"Removed {domain}")
+                  question=f"Remove {domain}? It stops routing to its environment.",
+                  fmt=fmt, result={"domain": domain, "removed": True}, done=f"Removed {domain}")
 
 
 def register(app: typer.Typer) -> None:
-    domains_app.command(
-        "list", help="List the custom domains of an environment.\n\n" + EXIT_CODES_HELP,
-    )(list_domains)
-    domains_app.command(
-        "add",
-        help="Attach a custom domain to an environment and print the DNS records to create.\n\n" + EXIT_CODES_HELP,
-    )(add_domain)
-    domains_app.command("get", help="Show a domain, its status and DNS records.\n\n" + EXIT_CODES_HELP)(get_domain)
-    domains_app.command(
-        "verify",
-        help="Check a domain's DNS records now and say what is still missing (exit 1 until it is verified).\n\n"
-        + EXIT_CODES_HELP,
-    )(verify_domain)
-    domains_app.command(
-        "remove",
-        help="Detach a domain, after asking (pass --yes without a terminal).\n\n" + EXIT_CODES_HELP,
-    )(remove_domain)
-    app.add_typer(domains_app)
+    common.add_commands(app, domains_app, [
+        ("list", "List the custom domains of an environment.", list_domains),
+        ("add", "Attach a custom domain to an environment and print the DNS records to create.", add_domain),
+        ("get", "Show a domain, its status and DNS records.", get_domain),
+        ("verify",
+         "Check a domain's DNS records now and say what is still missing (exit 1 until it is verified).",
+         verify_domain),
+        ("remove", "Detach a domain, after asking (pass --yes without a terminal).", remove_domain),
+    ])

@@ -18,7 +18,7 @@ import typer
 
 from unkey_deploy.cli import _common as common
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP, UnkeyError, UsageError
+from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
     from unkey_deploy.api.variables import BatchFailed, EnvironmentRef, NewVariable, Variable, VariablesAPI
@@ -39,10 +39,10 @@ env_app = typer.Typer(
 )
 
 
-def _environment(project: str | None, app: str, env: str) -> EnvironmentRef:
+def _environment(where: common.Where) -> EnvironmentRef:
     from unkey_deploy.api.variables import EnvironmentRef
 
-    ref = EnvironmentRef(common.require_project(project), app, env)
+    ref = EnvironmentRef(common.require_project(where.project), where.app, where.env)
     common.check_slugs(("--project", ref.project), ("--app", ref.app), ("--env", ref.environment))
     return ref
 
@@ -53,15 +53,13 @@ def _environment(project: str | None, app: str, env: str) -> EnvironmentRef:
 @common.api_command
 def list_variables(
     reveal: Annotated[bool, typer.Option("--reveal", help="Show the values of recoverable variables.")] = False,
-    project: common.ProjectOption = None,
-    app_: common.AppOption = "default",
-    env: common.EnvOption = "preview",
+    where: common.Where = common.Where(),
     fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
-    ref = _environment(project, app_, env)
+    ref = _environment(where)
     with access.client() as client:
         found = VariablesAPI(client).list_all(ref)
     if fmt is Output.json:
@@ -112,15 +110,13 @@ def set_variables(
         bool, typer.Option("--prune", help="Remove every other variable: the environment ends with exactly these.")
     ] = False,
     yes: common.YesOption = False,
-    project: common.ProjectOption = None,
-    app_: common.AppOption = "default",
-    env: common.EnvOption = "preview",
+    where: common.Where = common.Where(),
     fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import SYSTEM_VARIABLES, BatchFailed, VariablesAPI
 
-    ref = _environment(project, app_, env)
+    ref = _environment(where)
     variables = _collect(assignments or [], from_file or [], "recoverable" if recoverable else "writeonly")
     if not variables and not prune:
         raise UsageError("nothing to set: pass KEY=VALUE, KEY (value from the environment) or --from-file FILE")
@@ -233,15 +229,13 @@ def _parse_dotenv(parse: object, text: str, source: str) -> dict[str, str]:
 @common.api_command
 def unset_variables(
     names: Annotated[list[str], typer.Argument(metavar="KEY...", show_default=False, help="Variables to remove.")],
-    project: common.ProjectOption = None,
-    app_: common.AppOption = "default",
-    env: common.EnvOption = "preview",
+    where: common.Where = common.Where(),
     fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import BatchFailed, VariablesAPI, check_name
 
-    ref = _environment(project, app_, env)
+    ref = _environment(where)
     unique = list(dict.fromkeys(check_name(name) for name in names))
     with access.client() as client:
         try:
@@ -262,14 +256,12 @@ def unset_variables(
 def pull(
     file: Annotated[Path, typer.Argument(metavar="[FILE]", help="Where to write [default: .env].")] = Path(".env"),
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
-    project: common.ProjectOption = None,
-    app_: common.AppOption = "default",
-    env: common.EnvOption = "preview",
+    where: common.Where = common.Where(),
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.variables import VariablesAPI
 
-    ref = _environment(project, app_, env)
+    ref = _environment(where)
     if file.exists() and not force:
         raise UsageError(f"{file} exists: pass --force to replace it, or name another FILE")
     if file.is_dir():
@@ -321,44 +313,40 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    env_app.command(
-        "list",
-        help="List the runtime variables of an environment: key, kind and creation time.\n\n"
-        "Values stay hidden; --reveal shows those of recoverable variables. Writeonly values can never be read "
-        "back.\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey env list --project=acme --app=api --env=production\n"
-        "  unkey env list --project=acme --reveal --output=json\n\n" + EXIT_CODES_HELP,
-    )(list_variables)
-    env_app.command(
-        "set",
-        help="Create or overwrite runtime variables (writeonly unless --recoverable).\n\n"
-        "KEY=VALUE, KEY alone (value from your environment, so it stays off the command line) and --from-file "
-        "(dotenv syntax) can be combined; later ones win. Names are checked before anything is sent. More than "
-        "50 go in batches; if one fails, the error lists which were set. --prune removes every variable not "
-        "given, after listing them and asking (pass --yes without a terminal).\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey env set DATABASE_URL --project=acme --env=production\n"
-        "  unkey env set LOG_LEVEL=debug FEATURE_X=on --recoverable --project=acme\n"
-        "  unkey env set --from-file .env.production --prune --yes --project=acme --env=production\n\n"
-        + EXIT_CODES_HELP,
-    )(set_variables)
-    env_app.command(
-        "unset",
-        help="Remove runtime variables by name (names that are not set are ignored).\n\n"
-        "\b\n"
-        "Example:\n"
-        "  unkey env unset OLD_FLAG LEGACY_URL --project=acme --env=production\n\n" + EXIT_CODES_HELP,
-    )(unset_variables)
-    env_app.command(
-        "pull",
-        help="Write the environment's recoverable variables to a dotenv file (mode 0600); writeonly ones become "
-        "comments, as their values cannot be read back. An existing FILE is kept unless --force.\n\n"
-        "\b\n"
-        "Examples:\n"
-        "  unkey env pull --project=acme --env=preview\n"
-        "  unkey env pull .env.production --project=acme --env=production --force\n\n" + EXIT_CODES_HELP,
-    )(pull)
-    app.add_typer(env_app)
+    common.add_commands(app, env_app, [
+        ("list",
+         "List the runtime variables of an environment: key, kind and creation time.\n\n"
+         "Values stay hidden; --reveal shows those of recoverable variables. Writeonly values can never be read "
+         "back.\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey env list --project=acme --app=api --env=production\n"
+         "  unkey env list --project=acme --reveal --output=json",
+         list_variables),
+        ("set",
+         "Create or overwrite runtime variables (writeonly unless --recoverable).\n\n"
+         "KEY=VALUE, KEY alone (value from your environment, so it stays off the command line) and --from-file "
+         "(dotenv syntax) can be combined; later ones win. Names are checked before anything is sent. More than "
+         "50 go in batches; if one fails, the error lists which were set. --prune removes every variable not "
+         "given, after listing them and asking (pass --yes without a terminal).\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey env set DATABASE_URL --project=acme --env=production\n"
+         "  unkey env set LOG_LEVEL=debug FEATURE_X=on --recoverable --project=acme\n"
+         "  unkey env set --from-file .env.production --prune --yes --project=acme --env=production",
+         set_variables),
+        ("unset",
+         "Remove runtime variables by name (names that are not set are ignored).\n\n"
+         "\b\n"
+         "Example:\n"
+         "  unkey env unset OLD_FLAG LEGACY_URL --project=acme --env=production",
+         unset_variables),
+        ("pull",
+         "Write the environment's recoverable variables to a dotenv file (mode 0600); writeonly ones become "
+         "comments, as their values cannot be read back. An existing FILE is kept unless --force.\n\n"
+         "\b\n"
+         "Examples:\n"
+         "  unkey env pull --project=acme --env=preview\n"
+         "  unkey env pull .env.production --project=acme --env=production --force",
+         pull),
+    ])

@@ -17,7 +17,7 @@ from unkey_deploy.cli import _common as common
 from unkey_deploy.cli._env_settings import LABELS, apply_domains, apply_settings, show_value
 from unkey_deploy.cli._settings import NONE_WORDS, command_words, parse_healthcheck, parse_region
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP, UsageError
+from unkey_deploy.errors import UsageError
 
 environments_app = typer.Typer(
     name="environments",
@@ -79,15 +79,13 @@ def list_environments(
 
 @common.api_command
 def show_settings(
-    project: common.ProjectOption = None,
-    app_: common.AppOption = "default",
-    env: common.EnvOption = "preview",
+    where: common.Where = common.Where(),
     fmt: Output = Output.text,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
     from unkey_deploy.api.platform import PlatformAPI, current_settings
 
-    names = _names(project, app_, env)
+    names = _names(where.project, where.app, where.env)
     with access.client() as client:
         found = PlatformAPI(client).environment(*names)
     if fmt is Output.json:
@@ -213,39 +211,30 @@ def apply(
 
 
 def register(app: typer.Typer) -> None:
-    environments_app.command(
-        "list", help="List an app's environments with their main settings.\n\n" + EXIT_CODES_HELP,
-    )(list_environments)
-    environments_app.command(
-        "get", help="Show an environment and its settings (as `settings`).\n\n" + EXIT_CODES_HELP,
-    )(show_settings)
-    environments_app.command(
-        "settings", help="Show an environment's settings: runtime, build and regions.\n\n" + EXIT_CODES_HELP,
-    )(show_settings)
-    environments_app.command(
-        "set",
-        help="Change an environment's settings. Only the settings given, and only those that differ from the "
-        "current ones, are sent; the difference is printed (--dry-run: printed only). They apply to the "
-        "environment's next deployment.\n\n"
-        "\b\nExamples:\n"
-        "  unkey environments set --project acme --app api --env production --port 3000\n"
-        "  unkey environments set --project acme --env preview --cpu 0.5 --memory 512 --healthcheck GET:/healthz\n"
-        "  unkey environments set --project acme --env production --command 'node server.js'\n\n"
-        + EXIT_CODES_HELP,
-    )(set_settings)
-    environments_app.command(
-        "apply",
-        help="Apply the `environments:` settings of unkey.yaml: each environment's settings are compared with "
-        "the current ones and only the differences sent, after printing them (--dry-run: printed only).\n\n"
-        "\b\nunkey.yaml:\n"
-        "  project: acme\n"
-        "  app: api\n"
-        "  environments:\n"
-        "    production:\n"
-        "      port: 3000\n"
-        "      healthcheck: {method: GET, path: /healthz}\n"
-        "      cpu: 0.5\n"
-        "      memory: 512\n\n"
-        + EXIT_CODES_HELP,
-    )(apply)
-    app.add_typer(environments_app)
+    common.add_commands(app, environments_app, [
+        ("list", "List an app's environments with their main settings.", list_environments),
+        ("get", "Show an environment and its settings (as `settings`).", show_settings),
+        ("settings", "Show an environment's settings: runtime, build and regions.", show_settings),
+        ("set",
+         "Change an environment's settings. Only the settings given, and only those that differ from the "
+         "current ones, are sent; the difference is printed (--dry-run: printed only). They apply to the "
+         "environment's next deployment.\n\n"
+         "\b\nExamples:\n"
+         "  unkey environments set --project acme --app api --env production --port 3000\n"
+         "  unkey environments set --project acme --env preview --cpu 0.5 --memory 512 --healthcheck GET:/healthz\n"
+         "  unkey environments set --project acme --env production --command 'node server.js'",
+         set_settings),
+        ("apply",
+         "Apply the `environments:` settings of unkey.yaml: each environment's settings are compared with "
+         "the current ones and only the differences sent, after printing them (--dry-run: printed only).\n\n"
+         "\b\nunkey.yaml:\n"
+         "  project: acme\n"
+         "  app: api\n"
+         "  environments:\n"
+         "    production:\n"
+         "      port: 3000\n"
+         "      healthcheck: {method: GET, path: /healthz}\n"
+         "      cpu: 0.5\n"
+         "      memory: 512",
+         apply),
+    ])

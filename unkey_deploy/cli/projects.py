@@ -8,7 +8,6 @@ import typer
 
 from unkey_deploy.cli import _common as common
 from unkey_deploy.cli.options import Output
-from unkey_deploy.errors import EXIT_CODES_HELP
 
 projects_app = typer.Typer(
     name="projects",
@@ -82,26 +81,22 @@ def delete_project(
 ) -> None:
     body = common.check_flags("projects.deleteProject", {"project": slug}, {"project": "SLUG"})
     common.delete(access, "projects.deleteProject", body, yes=yes, what=f"deleting project {slug}",
-                  question=f"Delete project {slug} with all its apps, environments, deployments and domains?")
-    common.print_result(fmt, {"project": slug, "deleted": True},
-                        f"Deleting project {slug}: the platform removes its resources in the background")
+                  question=f"Delete project {slug} with all its apps, environments, deployments and domains?",
+                  fmt=fmt, result={"project": slug, "deleted": True},
+                  done=f"Deleting project {slug}: the platform removes its resources in the background")
 
 
 def register(app: typer.Typer) -> None:
-    projects_app.command(
-        "list",
-        help="List projects: slug, name, ID and creation time. One page (100) unless --all; --cursor continues "
-        "where a previous page ended.\n\n" + EXIT_CODES_HELP,
-    )(list_projects)
-    projects_app.command("get", help="Show a project.\n\n" + EXIT_CODES_HELP)(get_project)
-    projects_app.command(
-        "create",
-        help="Create a project.\n\n\b\nExample:\n  unkey projects create --slug acme --name 'Acme Inc'\n\n"
-        + EXIT_CODES_HELP,
-    )(create_project)
-    projects_app.command(
-        "delete",
-        help="Delete a project and everything in it, after asking (pass --yes without a terminal).\n\n"
-        + EXIT_CODES_HELP,
-    )(delete_project)
-    app.add_typer(projects_app)
+    common.add_commands(app, projects_app, [
+        ("list",
+         "List projects: slug, name, ID and creation time. One page (100) unless --all; --cursor continues "
+         "where a previous page ended.",
+         list_projects),
+        ("get", "Show a project.", get_project),
+        ("create",
+         "Create a project.\n\n\b\nExample:\n  unkey projects create --slug acme --name 'Acme Inc'",
+         create_project),
+        ("delete",
+         "Delete a project and everything in it, after asking (pass --yes without a terminal).",
+         delete_project),
+    ])
