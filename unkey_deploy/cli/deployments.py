@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO
 
 import typer
 
@@ -19,7 +19,7 @@ from unkey_deploy.cli.options import Output, timeout_seconds
 from unkey_deploy.errors import UnkeyError, UsageError
 
 if TYPE_CHECKING:
-    from unkey_deploy.api.deployments import Action, Deployment, ListFilters, PublicDeployments
+    from unkey_deploy.api.deployments import Action, Deployment, DeploymentsAPI, ListFilters, PublicDeployments
 
 deployments_app = typer.Typer(
     name="deployments",
@@ -311,23 +311,18 @@ def redeploy(
     verbose: options.FollowVerbose = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
-    from unkey_deploy.api.deployments import PublicDeployments, redeploy_body
-    from unkey_deploy.cli._deploy import follow_to_end
-    from unkey_deploy.cli.api_flags import build
-    from unkey_deploy.source import Source
+    def plan(original: Deployment, human: TextIO) -> _Follow:
+        from unkey_deploy.api.deployments import redeploy_body
+        from unkey_deploy.cli.api_flags import build
 
-    human = sys.stdout if output is Output.text else sys.stderr
-    with access.client() as client:
-        client.set_deadline(timeout)
-        original = _describe(PublicDeployments(client), deployment_id)
         environment = env or original.environment
         build(lambda: redeploy_body(original.id, original.project, original.app, environment), REDEPLOY_FLAGS)
         print(f"Redeploying {original.id} ({original.project}/{original.app}) to {environment}", file=human)
-        follow_to_end(client, (original.project, original.app, environment),
-                      Source.recorded(original.branch, original.commit_sha),
-                      original.image or f"rebuilt from {_source(original)}",
-                      lambda api: api.redeploy(original.id, original.project, original.app, environment),
-                      timeout=timeout, verbose=verbose, output=output, human=human, redeploy_of=original.id)
+        return _Follow(environment, original.image or f"rebuilt from {_source(original)}",
+                       lambda api: api.redeploy(original.id, original.project, original.app, environment),
+                       redeploy_of=original.id)  # fmt: skip
+
+    _follow_deployment(access, deployment_id, timeout, output, verbose, plan)
 
 
 # wait
@@ -341,6 +336,26 @@ def wait(
     verbose: options.FollowVerbose = False,
     access: common.ApiAccess = common.ApiAccess(),
 ) -> None:
+    def plan(deployment: Deployment, human: TextIO) -> _Follow:
+        print(f"Waiting for {deployment.id} ({deployment.project}/{deployment.app}, {deployment.environment})",
+              file=human)  # fmt: skip
+        return _Follow(deployment.environment, deployment.image or _source(deployment), lambda api: deployment.id)
+
+    _follow_deployment(access, deployment_id, timeout, output, verbose, plan)
+
+
+class _Follow(NamedTuple):
+    """What `redeploy` and `wait` follow: the environment, the image shown, and how the deployment starts."""
+
+    environment: str
+    image: str
+    start: Callable[[DeploymentsAPI], str]
+    redeploy_of: str | None = None
+
+
+def _follow_deployment(access: common.ApiAccess, deployment_id: str, timeout: float, output: Output, verbose: bool,
+                       plan: Callable[[Deployment, TextIO], _Follow]) -> None:  # fmt: skip
+    """Look the deployment up, then follow what `plan` starts from it to its end, as `unkey deploy` does."""
     from unkey_deploy.api.deployments import PublicDeployments
     from unkey_deploy.cli._deploy import follow_to_end
     from unkey_deploy.source import Source
@@ -349,12 +364,11 @@ def wait(
     with access.client() as client:
         client.set_deadline(timeout)  # no answer, slow body or Retry-After outlives --timeout
         deployment = _describe(PublicDeployments(client), deployment_id)
-        print(f"Waiting for {deployment.id} ({deployment.project}/{deployment.app}, {deployment.environment})",
-              file=human)  # fmt: skip
-        follow_to_end(client, (deployment.project, deployment.app, deployment.environment),
-                      Source.recorded(deployment.branch, deployment.commit_sha),
-                      deployment.image or _source(deployment), lambda api: deployment.id,
-                      timeout=timeout, verbose=verbose, output=output, human=human)
+        follow = plan(deployment, human)
+        follow_to_end(client, (deployment.project, deployment.app, follow.environment),
+                      Source.recorded(deployment.branch, deployment.commit_sha), follow.image, follow.start,
+                      timeout=timeout, verbose=verbose, output=output, human=human,
+                      redeploy_of=follow.redeploy_of)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
