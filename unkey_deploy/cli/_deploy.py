@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from unkey_deploy.cli.options import Output
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from unkey_deploy.api.client import Client
     from unkey_deploy.api.deployments import DeploymentsAPI
     from unkey_deploy.build_stage import BuildSettings
+    from unkey_deploy.cli._common import ApiAccess
     from unkey_deploy.config import ProjectConfig
     from unkey_deploy.pipeline import DeployResult, Target
     from unkey_deploy.recovery import Recovery
@@ -26,17 +26,6 @@ if TYPE_CHECKING:
     from unkey_deploy.verify import CheckSettings
 
 LOG_TAIL_LINES = 20
-
-
-@dataclass(frozen=True)
-class Api:
-    """How to reach the API: the hosted one (root key and URL from flags, environment or config file), or the
-    local control plane with --local."""
-
-    local: bool
-    root_key: str | None
-    api_url: str | None
-    config: Path | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +45,7 @@ class Deploy:
     set_port: bool = False
 
 
-def deploy(job: Deploy, api: Api, reporter: Reporter, output: Output, human: TextIO) -> None:
+def deploy(job: Deploy, api: ApiAccess, reporter: Reporter, output: Output, human: TextIO) -> None:
     """Build when asked, apply the environment's settings, create the deployment, follow and verify it (and
     roll back when asked), then report; --dry-run prints the request instead and --detach stops at creation."""
     import time

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from unkey_deploy.cli import _common as common
 from unkey_deploy.cli import options
 from unkey_deploy.cli._build_flags import BuildFlags, build_flags
 from unkey_deploy.cli.options import Output
@@ -198,7 +199,7 @@ def deploy(
     flow.deploy(
         flow.Deploy(target, source, image, build_settings, project_file(), app_config(), checks,
                     rollback_on_failure=rollback_on_failure, detach=detach, dry_run=dry_run, set_port=set_port),
-        flow.Api(local, root_key, api_base_url, config), reporter, output, human,
+        common.ApiAccess(root_key, api_base_url, config, local), reporter, output, human,
     )
 
 
