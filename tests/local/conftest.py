@@ -64,6 +64,36 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None) 
     return LocalServer(url, root_key, data_dir, process)
 
 
+STANDIN_PYTHON = "unkey-standin/python:bookworm"
+
+
+def docker_engine(project: str, base: str = STANDIN_PYTHON) -> Iterator[Any]:
+    """A module's Docker client (yield from it in a module-scoped fixture): skips with the reason when no engine
+    answers or the stand-in `base` image is missing; afterwards removes the containers run for `project`."""
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:
+        pytest.skip(f"no Docker engine answers: {exc}")
+    try:
+        client.images.get(base)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"stand-in base image {base} is missing: run .ci/services.sh")
+    yield client
+    for container in client.containers.list(all=True, filters={"label": f"dev.unkey.local.project={project}"}):
+        container.remove(force=True)
+
+
+def python_app_image(engine: Any, context: Path, app: str, tag: str, base: str = STANDIN_PYTHON) -> Iterator[str]:
+    """`app` (one Python file run as /app.py) built on `base` as `tag` (yield from it); removed afterwards."""
+    (context / "app.py").write_text(app)
+    (context / "Dockerfile").write_text(f'FROM {base}\nCOPY app.py /app.py\nCMD ["python3", "-u", "/app.py"]\n')
+    engine.images.build(path=str(context), tag=tag, rm=True)
+    yield tag
+    engine.images.remove(tag, force=True)
+
+
 @pytest.fixture
 def local_server(tmp_path: Path) -> Iterator[Callable[..., LocalServer]]:
     """Factory: local_server("--step-delay", "0.05") starts a simulate server in a fresh data dir."""

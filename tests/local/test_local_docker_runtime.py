@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.local.conftest import start_server
+from tests.local.conftest import docker_engine, start_server
 
 BASE = "unkey-standin/python:bookworm"
 SERVER = (
@@ -27,19 +27,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def engine():
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:
-        pytest.skip(f"no Docker engine answers: {exc}")
-    try:
-        client.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"stand-in base image {BASE} is missing: run .ci/services.sh")
-    yield client
-    for container in client.containers.list(all=True, filters={"label": "dev.unkey.local.project=dockertest"}):
-        container.remove(force=True)
+    yield from docker_engine("dockertest", BASE)
 
 
 def build(engine, tmp_path: Path, tag: str, cmd: str) -> str:

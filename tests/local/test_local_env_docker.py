@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.local.conftest import start_server
+from tests.local.conftest import docker_engine, python_app_image, start_server
 
 BASE = "unkey-standin/python:bookworm"
 PROJECT = "envdockertest"
@@ -35,30 +35,12 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def engine():
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:
-        pytest.skip(f"no Docker engine answers: {exc}")
-    try:
-        client.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"stand-in base image {BASE} is missing: run .ci/services.sh")
-    yield client
-    for container in client.containers.list(all=True, filters={"label": f"dev.unkey.local.project={PROJECT}"}):
-        container.remove(force=True)
+    yield from docker_engine(PROJECT, BASE)
 
 
 @pytest.fixture(scope="module")
-def image(engine, tmp_path_factory) -> str:
-    context = tmp_path_factory.mktemp("envapp")
-    (context / "app.py").write_text(APP)
-    (context / "Dockerfile").write_text(f'FROM {BASE}\nCOPY app.py /app.py\nCMD ["python3", "-u", "/app.py"]\n')
-    tag = "unkey-local-test/envapp:v1"
-    engine.images.build(path=str(context), tag=tag, rm=True)
-    yield tag
-    engine.images.remove(tag, force=True)
+def image(engine, tmp_path_factory):
+    yield from python_app_image(engine, tmp_path_factory.mktemp("envapp"), APP, "unkey-local-test/envapp:v1", BASE)
 
 
 def test_a_runtime_variable_reaches_the_container_and_its_output_reaches_unkey_logs(engine, image, tmp_path,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.local.conftest import start_server
+from tests.local.conftest import docker_engine, start_server
 
 BASE = "unkey-standin/python:bookworm"
 PROJECT = "verifytest"
@@ -33,19 +33,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def engine():
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:
-        pytest.skip(f"no Docker engine answers: {exc}")
-    try:
-        client.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"stand-in base image {BASE} is missing: run .ci/services.sh")
-    yield client
-    for container in client.containers.list(all=True, filters={"label": f"dev.unkey.local.project={PROJECT}"}):
-        container.remove(force=True)
+    yield from docker_engine(PROJECT, BASE)
 
 
 @pytest.fixture(scope="module")
